@@ -1,0 +1,80 @@
+"""The dataset registry."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Domain(models.Model):
+    """A domain tag (general, math, code, reasoning, science, ...)."""
+
+    name = models.SlugField(max_length=40, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public"
+        PRIVATE = "private"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded"
+        INGESTING = "ingesting"
+        READY = "ready"
+        FAILED = "failed"
+
+    class SampleFormat(models.TextChoices):
+        ALPACA = "alpaca"
+        SHAREGPT = "sharegpt"
+        MESSAGES = "messages"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="datasets")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    domains = models.ManyToManyField(Domain, blank=True, related_name="datasets")
+    license = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+
+    # What was uploaded and how it was read.
+    original_filename = models.CharField(max_length=255, blank=True)
+    file_format = models.CharField(max_length=10, blank=True, help_text="jsonl, json, parquet or csv")
+    compression = models.CharField(max_length=10, blank=True, help_text="gzip, zstd or empty")
+    sample_format = models.CharField(max_length=10, choices=SampleFormat.choices, blank=True)
+    format_override = models.CharField(max_length=10, choices=SampleFormat.choices, blank=True)
+    upload_bytes = models.BigIntegerField(default=0)
+    raw_file = models.CharField(max_length=500, blank=True, help_text="storage name of the upload until ingested")
+    raw_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+
+    # The normalised result.
+    samples_file = models.CharField(max_length=500, blank=True, help_text="storage name of the normalised Parquet")
+    sample_count = models.BigIntegerField(null=True, blank=True)
+    token_stats = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED, db_index=True)
+    error = models.TextField(blank=True)
+    progress = models.FloatField(default=0.0)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    ingested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["visibility", "status"])]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC

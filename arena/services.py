@@ -1,0 +1,324 @@
+"""Writes to the dataset registry: register an upload, ingest it, update and delete datasets."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.text import slugify
+
+from arena.errors import Conflict, Forbidden, InvalidInput, TooLarge
+from arena.ingest.errors import IngestError
+from arena.ingest.formats import SAMPLE_FORMATS
+from arena.ingest.pipeline import ingest_file
+from arena.ingest.sources import FILE_FORMATS
+from arena.models import Dataset, Domain
+from arena.storage import delete_quietly, local_copy, samples_file_name, store_file, temporary_path, upload_file_name
+
+logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class ParentSpec:
+    """A declared parent at upload: the parent dataset, the relation and the evidence for it."""
+
+    dataset: Dataset
+    relation: str = "subset"
+    evidence: str = ""
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:200] or "dataset"
+    slug, n = base, 1
+    while Dataset.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def domains_resolve(*, names: Iterable[str]) -> list[Domain]:
+    names = [n.strip().lower() for n in names if n and n.strip()]
+    found = {d.name: d for d in Domain.objects.filter(name__in=names)}
+    unknown = sorted(set(names) - set(found))
+    if unknown:
+        known = ", ".join(Domain.objects.values_list("name", flat=True))
+        raise InvalidInput(f"unknown domain tag(s) {', '.join(unknown)}; known tags: {known}")
+    return [found[n] for n in dict.fromkeys(names)]
+
+
+def _copy_upload(upload: IO[bytes], *, path: str, max_bytes: int) -> tuple[int, str]:
+    """Stream an upload to ``path``; returns (size, sha256). Refuses more than ``max_bytes``."""
+    digest = hashlib.sha256()
+    size = 0
+    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1024 * 1024), b"")
+    with open(path, "wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge(f"the upload exceeds the {max_bytes:,}-byte size limit (ARENA_MAX_UPLOAD_BYTES)")
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def _check_quota(*, owner, incoming_bytes: int) -> None:
+    used = Dataset.objects.filter(owner=owner).aggregate(total=Sum("upload_bytes"))["total"] or 0
+    quota = settings.ARENA_USER_QUOTA_BYTES
+    if used + incoming_bytes > quota:
+        raise TooLarge(
+            f"upload quota exceeded: {used:,} bytes used + {incoming_bytes:,} new > {quota:,} allowed (ARENA_USER_QUOTA_BYTES)"
+        )
+
+
+def _check_choices(*, file_format: str | None, sample_format: str | None, visibility: str) -> None:
+    if file_format and file_format not in FILE_FORMATS:
+        raise InvalidInput(f"unknown file_format {file_format!r}; expected one of {', '.join(FILE_FORMATS)}")
+    if sample_format and sample_format not in SAMPLE_FORMATS:
+        raise InvalidInput(f"unknown sample_format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}")
+    if visibility not in Dataset.Visibility.values:
+        raise InvalidInput(f"unknown visibility {visibility!r}; expected public or private")
+
+
+def _duplicate_visible_to(*, owner, field: str, value: str, exclude_id: int | None = None) -> Dataset | None:
+    """A live dataset with the same hash that ``owner`` can see (never reveals others' private datasets)."""
+    from arena.selectors import dataset_visible_queryset
+
+    qs = dataset_visible_queryset(viewer=owner).filter(**{field: value}).exclude(status=Dataset.Status.FAILED)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.first()
+
+
+def dataset_register(
+    *,
+    owner,
+    upload: IO[bytes],
+    filename: str,
+    name: str,
+    visibility: str = Dataset.Visibility.PUBLIC,
+    domains: Iterable[str] = (),
+    license: str = "",
+    description: str = "",
+    source_url: str = "",
+    parents: Iterable[ParentSpec] = (),
+    file_format: str | None = None,
+    sample_format: str | None = None,
+    ingest_now: bool = False,
+) -> Dataset:
+    """Register an upload and queue its ingest.
+
+    The file is streamed to disk, hashed and preflighted (format detection and
+    validation of the first records) before anything is recorded, so obvious
+    bad input is refused with nothing written. The full ingest then runs on the
+    ``ingest`` queue, or inline with ``ingest_now``.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("a dataset needs a name")
+    _check_choices(file_format=file_format, sample_format=sample_format, visibility=visibility)
+    domain_objects = domains_resolve(names=domains)
+    parents = list(parents)
+    for spec in parents:
+        if spec.dataset.owner_id != owner.pk and not spec.dataset.is_public:
+            raise Forbidden(f"cannot declare parent {spec.dataset.slug!r}: it is private to another user")
+
+    with temporary_path(suffix="-" + os.path.basename(filename or "upload")) as tmp:
+        size, raw_sha256 = _copy_upload(upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
+        _check_quota(owner=owner, incoming_bytes=size)
+        duplicate = _duplicate_visible_to(owner=owner, field="raw_sha256", value=raw_sha256)
+        if duplicate is not None:
+            raise Conflict(f"identical file already registered as dataset {duplicate.slug!r}")
+        try:
+            preflight = ingest_file(
+                path=tmp,
+                filename=filename,
+                out_path=None,
+                file_format=file_format,
+                sample_format=sample_format,
+                max_record_bytes=settings.ARENA_MAX_RECORD_BYTES,
+                limit=settings.ARENA_PREFLIGHT_RECORDS,
+            )
+        except IngestError as exc:
+            raise InvalidInput(str(exc)) from None
+
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                name=name,
+                slug=_unique_slug(name),
+                owner=owner,
+                visibility=visibility,
+                license=license,
+                description=description,
+                source_url=source_url,
+                original_filename=os.path.basename(filename or ""),
+                file_format=preflight.file_format,
+                compression=preflight.compression,
+                sample_format=preflight.sample_format,
+                format_override=sample_format or "",
+                upload_bytes=size,
+                raw_sha256=raw_sha256,
+            )
+            dataset.domains.set(domain_objects)
+            _declare_parents(dataset=dataset, parents=parents, created_by=owner)
+            raw_name = upload_file_name(dataset.pk, filename)
+            try:
+                dataset.raw_file = store_file(local_path=tmp, name=raw_name)
+                dataset.save(update_fields=["raw_file"])
+            except BaseException:
+                delete_quietly(raw_name)  # the row rolls back; the file must go with it
+                raise
+    if ingest_now:
+        dataset_ingest(dataset_id=dataset.pk)
+        dataset.refresh_from_db()
+    else:
+        _enqueue_ingest(dataset)
+    return dataset
+
+
+def _declare_parents(*, dataset: Dataset, parents: list[ParentSpec], created_by) -> None:
+    from lineage.services import edge_declare
+
+    for spec in parents:
+        edge_declare(
+            child=dataset, parent=spec.dataset, relation=spec.relation, evidence=spec.evidence, created_by=created_by
+        )
+
+
+def _enqueue_ingest(dataset: Dataset) -> None:
+    from arena.tasks import dataset_ingest_task
+
+    result = dataset_ingest_task.delay(dataset.pk)
+    Dataset.objects.filter(pk=dataset.pk).update(task_id=result.id or "")
+
+
+def _fail(dataset: Dataset, message: str) -> None:
+    """Record a failed ingest: the error is kept, every file is removed, no partial statistics remain."""
+    delete_quietly(dataset.raw_file)
+    delete_quietly(dataset.samples_file)
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Dataset.Status.FAILED,
+        error=message,
+        raw_file="",
+        samples_file="",
+        sample_count=None,
+        token_stats={},
+        content_hash="",
+        progress=0.0,
+        updated_at=timezone.now(),
+    )
+
+
+def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | None = None) -> Dataset:
+    """Normalise a registered upload into the sample Parquet file. Idempotent and safe to re-run after a crash."""
+    dataset = Dataset.objects.get(pk=dataset_id)
+    if dataset.status in (Dataset.Status.READY, Dataset.Status.FAILED):
+        return dataset
+    if not dataset.raw_file:
+        _fail(dataset, "the uploaded file is missing; upload it again")
+        dataset.refresh_from_db()
+        return dataset
+    Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.INGESTING, progress=0.0, error="")
+
+    def report(fraction: float, samples: int) -> None:
+        Dataset.objects.filter(pk=dataset.pk).update(progress=round(fraction, 4))
+        if progress is not None:
+            progress(fraction, samples)
+
+    try:
+        with local_copy(dataset.raw_file) as raw_path, temporary_path(suffix=".parquet") as out_path:
+            result = ingest_file(
+                path=raw_path,
+                filename=dataset.original_filename or dataset.raw_file,
+                out_path=out_path,
+                file_format=dataset.file_format or None,
+                sample_format=dataset.format_override or None,
+                max_record_bytes=settings.ARENA_MAX_RECORD_BYTES,
+                batch_rows=settings.ARENA_INGEST_BATCH_ROWS,
+                progress=report,
+            )
+            duplicate = _duplicate_visible_to(
+                owner=dataset.owner, field="content_hash", value=result.content_hash, exclude_id=dataset.pk
+            )
+            if duplicate is not None:
+                raise IngestError(f"identical content already registered as dataset {duplicate.slug!r}")
+            samples_name = store_file(local_path=out_path, name=samples_file_name(dataset.pk))
+    except IngestError as exc:
+        _fail(dataset, str(exc))
+        dataset.refresh_from_db()
+        return dataset
+    except Exception as exc:  # an unexpected failure is still recorded, with its type, then re-raised
+        logger.exception("ingest of dataset %s crashed", dataset.pk)
+        _fail(dataset, f"internal error during ingest: {type(exc).__name__}: {exc}")
+        raise
+    raw_file = dataset.raw_file
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Dataset.Status.READY,
+        samples_file=samples_name,
+        sample_count=result.sample_count,
+        token_stats=result.token_stats,
+        content_hash=result.content_hash,
+        sample_format=result.sample_format,
+        file_format=result.file_format,
+        compression=result.compression,
+        raw_file="",
+        progress=1.0,
+        error="",
+        ingested_at=timezone.now(),
+    )
+    delete_quietly(raw_file)
+    dataset.refresh_from_db()
+    _after_ready(dataset)
+    return dataset
+
+
+def _after_ready(dataset: Dataset) -> None:
+    """Run the configured follow-up services (e.g. lineage indexing) named in ARENA_AFTER_INGEST_HOOKS."""
+    for hook in settings.ARENA_AFTER_INGEST_HOOKS:
+        import_string(hook)(dataset=dataset)
+
+
+def dataset_update(*, dataset: Dataset, user, **fields) -> Dataset:
+    if dataset.owner_id != user.pk:
+        raise Forbidden("only the owner may change this dataset")
+    editable = {"name", "visibility", "license", "description", "source_url"}
+    unknown = set(fields) - editable - {"domains"}
+    if unknown:
+        raise InvalidInput(f"cannot change field(s) {', '.join(sorted(unknown))}")
+    if "visibility" in fields and fields["visibility"] not in Dataset.Visibility.values:
+        raise InvalidInput(f"unknown visibility {fields['visibility']!r}; expected public or private")
+    with transaction.atomic():
+        for key in editable & set(fields):
+            setattr(dataset, key, fields[key])
+        dataset.save()
+        if "domains" in fields:
+            dataset.domains.set(domains_resolve(names=fields["domains"]))
+    return dataset
+
+
+def dataset_delete(*, dataset: Dataset, user) -> None:
+    if dataset.owner_id != user.pk and not user.is_staff:
+        raise Forbidden("only the owner may delete this dataset")
+    names = [dataset.raw_file, dataset.samples_file]
+    dataset_dir = f"datasets/{dataset.pk}"
+    with transaction.atomic():
+        dataset.delete()
+        transaction.on_commit(lambda: _delete_files(names, dataset_dir))
+
+
+def _delete_files(names: list[str], directory: str) -> None:
+    for name in names:
+        delete_quietly(name)
+    from django.core.files.storage import default_storage
+
+    try:
+        shutil.rmtree(default_storage.path(directory), ignore_errors=True)
+    except NotImplementedError:
+        pass

@@ -1,0 +1,232 @@
+"""Arena settings, driven by environment variables.
+
+With no environment at all Arena runs the embedded demo: SQLite under ``var/``,
+local file storage under ``var/storage`` and an in-process (eager) Celery.
+Real deployments set ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL``
+(Redis) and ``ARENA_STORAGE``; the tests use PostgreSQL and Redis.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:  # a bad setting must fail loudly, never silently
+        raise ValueError(f"environment variable {name}={raw!r} is not an integer") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"environment variable {name}={raw!r} is not a boolean (use true/false)")
+
+
+VAR_DIR = Path(env_str("ARENA_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "arena-insecure-demo-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", True)
+ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_plotly_dash.apps.DjangoPlotlyDashConfig",
+    "arena",
+    "lineage",
+    "scoring",
+    "training",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_plotly_dash.middleware.BaseMiddleware",
+]
+X_FRAME_OPTIONS = "SAMEORIGIN"  # django-plotly-dash renders apps in same-origin iframes
+
+ROOT_URLCONF = "arena.urls"
+WSGI_APPLICATION = "arena.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'arena.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "django_plotly_dash.finders.DashAssetFinder",
+    "django_plotly_dash.finders.DashComponentFinder",
+    "django_plotly_dash.finders.DashAppDirectoryFinder",
+]
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in the demo
+
+# --- Storage -----------------------------------------------------------------
+# Bulk data (raw uploads, normalised Parquet, per-sample scores) lives in Django
+# storage; PostgreSQL keeps metadata only.
+ARENA_STORAGE = Path(env_str("ARENA_STORAGE", str(VAR_DIR / "storage")))
+ARENA_TMP_DIR = Path(env_str("ARENA_TMP_DIR", str(VAR_DIR / "tmp")))
+for _directory in (ARENA_STORAGE, ARENA_TMP_DIR):
+    _directory.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(ARENA_STORAGE)},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Uploads stream to temporary files: never hold an upload in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = str(ARENA_TMP_DIR)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Ingest limits -----------------------------------------------------------
+ARENA_MAX_UPLOAD_BYTES = env_int("ARENA_MAX_UPLOAD_BYTES", 4 * 1024**3)
+ARENA_MAX_RECORD_BYTES = env_int("ARENA_MAX_RECORD_BYTES", 8 * 1024**2)
+ARENA_MAX_DECOMPRESSED_BYTES = env_int("ARENA_MAX_DECOMPRESSED_BYTES", 32 * 1024**3)
+ARENA_MAX_COMPRESSION_RATIO = env_int("ARENA_MAX_COMPRESSION_RATIO", 200)
+ARENA_USER_QUOTA_BYTES = env_int("ARENA_USER_QUOTA_BYTES", 20 * 1024**3)
+ARENA_INGEST_BATCH_ROWS = env_int("ARENA_INGEST_BATCH_ROWS", 2000)
+ARENA_PREFLIGHT_RECORDS = env_int("ARENA_PREFLIGHT_RECORDS", 1000)
+# Services called with ``dataset=`` after every successful ingest (dotted paths).
+ARENA_AFTER_INGEST_HOOKS: list[str] = [h for h in env_str("ARENA_AFTER_INGEST_HOOKS", "").split(",") if h]
+
+# --- Celery ------------------------------------------------------------------
+# No broker configured means the embedded demo: tasks run in-process.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "cache+memory://")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered, not lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "ingest"
+CELERY_TASK_ROUTES = {
+    "arena.tasks.*": {"queue": "ingest"},
+    "lineage.tasks.*": {"queue": "ingest"},
+    "scoring.tasks.*": {"queue": "scoring"},
+    "training.tasks.*": {"queue": "gpu"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+
+# --- REST --------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "uploads": env_str("ARENA_UPLOAD_RATE", "60/hour"),
+        "job_launch": env_str("ARENA_JOB_LAUNCH_RATE", "120/hour"),
+    },
+    "EXCEPTION_HANDLER": "arena.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Arena API",
+    "DESCRIPTION": "Register, score, trace and rank post-training datasets.",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
+        if not os.environ.get("REDIS_CACHE_URL")
+        else "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_CACHE_URL", "arena"),
+    }
+}
+
+# --- Dash --------------------------------------------------------------------
+PLOTLY_DASH = {"serve_locally": True, "cache_timeout_initial_arguments": 60}
+PLOTLY_COMPONENTS = ["dash_cytoscape", "dpd_components"]
+
+# --- Models ------------------------------------------------------------------
+# No model is ever downloaded: these point at weights shipped in local packages.
+ARENA_DEVICE = env_str("ARENA_DEVICE", "auto")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("ARENA_LOG_LEVEL", "WARNING")},
+}

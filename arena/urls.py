@@ -1,0 +1,17 @@
+"""Root URLs. Each app owns its API routes under /api/v1/ and the frontend owns the pages."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/", include("arena.api.urls")),
+    path("api/v1/", include("lineage.api.urls")),
+    path("api/v1/", include("scoring.api.urls")),
+    path("api/v1/", include("training.api.urls")),
+    path("django_plotly_dash/", include("django_plotly_dash.urls")),
+    path("", include("frontend.urls")),
+]

@@ -1,0 +1,29 @@
+from django import forms
+
+from arena.ingest.formats import SAMPLE_FORMATS
+from arena.ingest.sources import FILE_FORMATS
+from arena.models import Dataset, Domain
+from lineage.models import LineageEdge
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="JSONL, JSON array, Parquet or CSV; optionally gzip (.gz) or zstd (.zst)")
+    name = forms.CharField(max_length=200)
+    visibility = forms.ChoiceField(choices=Dataset.Visibility.choices, initial="public")
+    domains = forms.ModelMultipleChoiceField(
+        queryset=Domain.objects.all(), required=False, to_field_name="name", widget=forms.CheckboxSelectMultiple
+    )
+    license = forms.CharField(max_length=100, required=False)
+    source_url = forms.URLField(required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    file_format = forms.ChoiceField(
+        choices=[("", "auto-detect")] + [(f, f) for f in FILE_FORMATS], required=False
+    )
+    sample_format = forms.ChoiceField(
+        choices=[("", "auto-detect")] + [(f, f) for f in SAMPLE_FORMATS], required=False
+    )
+    parents = forms.CharField(
+        required=False, help_text="slugs of parent datasets, comma-separated", max_length=2000
+    )
+    parent_relation = forms.ChoiceField(choices=LineageEdge.Relation.choices, initial="subset", required=False)
+    parent_evidence = forms.CharField(required=False, max_length=2000)

@@ -1,0 +1,91 @@
+"""Server-rendered pages (no JavaScript framework): dataset list, detail and upload."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from arena import selectors, services
+from arena.errors import ArenaError, NotFound
+from frontend.forms import UploadForm
+
+
+def dataset_list_page(request):
+    qs = selectors.dataset_list(
+        viewer=request.user,
+        search=request.GET.get("q", ""),
+        domain=request.GET.get("domain", ""),
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "frontend/dataset_list.html", {"page": page, "q": request.GET.get("q", "")})
+
+
+def dataset_detail_page(request, slug: str):
+    try:
+        dataset = selectors.dataset_get(viewer=request.user, slug=slug)
+    except NotFound:
+        raise Http404("no such dataset") from None
+    from lineage.selectors import declared_parents
+
+    try:
+        offset = max(int(request.GET.get("offset", 0)), 0)
+    except ValueError:
+        offset = 0
+    samples = selectors.dataset_samples_page(dataset=dataset, offset=offset, limit=10)
+    return render(
+        request,
+        "frontend/dataset_detail.html",
+        {
+            "dataset": dataset,
+            "parents": declared_parents(dataset=dataset, viewer=request.user),
+            "samples": samples,
+            "offset": offset,
+            "next_offset": offset + 10 if offset + 10 < (dataset.sample_count or 0) else None,
+            "prev_offset": max(offset - 10, 0) if offset > 0 else None,
+            "is_owner": request.user.is_authenticated and request.user.pk == dataset.owner_id,
+        },
+    )
+
+
+@login_required
+def dataset_upload_page(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            parents = [
+                services.ParentSpec(
+                    dataset=selectors.dataset_get(viewer=request.user, slug=slug.strip()),
+                    relation=data["parent_relation"] or "subset",
+                    evidence=data["parent_evidence"],
+                )
+                for slug in data["parents"].split(",")
+                if slug.strip()
+            ]
+            dataset = services.dataset_register(
+                owner=request.user,
+                upload=data["file"],
+                filename=data["file"].name,
+                name=data["name"],
+                visibility=data["visibility"],
+                domains=[d.name for d in data["domains"]],
+                license=data["license"],
+                description=data["description"],
+                source_url=data["source_url"],
+                parents=parents,
+                file_format=data["file_format"] or None,
+                sample_format=data["sample_format"] or None,
+            )
+        except ArenaError as exc:
+            form.add_error(None, exc.message)
+        else:
+            dataset.refresh_from_db()
+            if dataset.status == dataset.Status.FAILED:
+                messages.error(request, f"Ingest failed: {dataset.error}")
+            else:
+                messages.success(request, f"Dataset {dataset.name!r} registered ({dataset.status}).")
+            return redirect("dataset-detail", slug=dataset.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "frontend/dataset_upload.html", {"form": form}, status=status)

@@ -1,0 +1,141 @@
+"""The scorer contract and registry.
+
+A scorer is a small class in ``scoring/scorers/`` decorated with ``@register``.
+It declares its metadata (what it measures, what it reads, its raw range and
+direction) and scores a batch of samples. Normalisation to [0, 1] is fixed by
+the declared range and transform, never by the data being scored, so the same
+raw value always maps to the same normalised value in every dataset.
+
+Adding a scorer means adding one file; ``scoring/scorers/__init__.py`` imports
+every module in the package so registration happens on import.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from arena.errors import InvalidInput
+
+Reads = Literal["Q", "A", "QA"]
+Transform = Literal["linear", "log"]
+AXES = ("quality", "complexity", "diversity", "length", "safety", "language", "structure", "reasoning", "judge")
+
+
+@dataclass(frozen=True)
+class ScorerMeta:
+    name: str
+    axis: str  # one of AXES
+    reads: Reads  # Q = instruction only, A = response only, QA = both
+    raw_range: tuple[float, float]  # the declared raw range used for normalisation (values outside are clipped)
+    higher_is_better: bool
+    needs_model: bool
+    version: str
+    description: str
+    transform: Transform = "linear"  # "log": normalise log1p(raw) over log1p(range)
+    unit: str = ""
+    setwise: bool = False  # True: scores the dataset as a whole (score_dataset), not each sample
+
+    def __post_init__(self) -> None:
+        low, high = self.raw_range
+        if not high > low:
+            raise ValueError(f"scorer {self.name}: raw_range must have high > low")
+        if self.axis not in AXES:
+            raise ValueError(f"scorer {self.name}: unknown axis {self.axis!r}")
+
+
+@dataclass(frozen=True)
+class SampleText:
+    """What a scorer sees of one sample."""
+
+    idx: int
+    instruction: str  # Q
+    response: str  # A
+    system: str = ""
+    messages: Sequence[dict] = field(default_factory=tuple)
+
+
+class Scorer:
+    meta: ClassVar[ScorerMeta]
+    #: config keys this scorer accepts, with defaults; anything else is refused
+    default_config: ClassVar[dict] = {}
+
+    def __init__(self, *, config: dict | None = None) -> None:
+        config = dict(config or {})
+        unknown = set(config) - set(self.default_config)
+        if unknown:
+            accepted = ", ".join(sorted(self.default_config)) or "none"
+            raise InvalidInput(
+                f"scorer {self.meta.name!r} does not accept option(s) {', '.join(sorted(unknown))}; accepted: {accepted}"
+            )
+        self.config = {**self.default_config, **config}
+
+    # --- per-sample scoring ---------------------------------------------------
+    def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
+        """Raw scores, one per sample, in order. ``None`` only where the score is undefined for that sample
+        (e.g. code validity of a sample with no code) -- never to hide an error."""
+        raise NotImplementedError
+
+    # --- identity, for reproducibility ---------------------------------------
+    def model_identity(self) -> dict:
+        """Model name/path/revision for model-based scorers; empty for heuristics."""
+        return {}
+
+    def config_hash(self) -> str:
+        payload = json.dumps(
+            {"scorer": self.meta.name, "version": self.meta.version, "config": self.config, "model": self.model_identity()},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    # --- fixed normalisation --------------------------------------------------
+    def normalise(self, raw: float | None) -> float | None:
+        return normalise_value(self.meta, raw)
+
+    def close(self) -> None:
+        """Release models or connections."""
+
+
+def normalise_value(meta: ScorerMeta, raw: float | None) -> float | None:
+    """Map a raw score to [0, 1] with the scorer's declared range; 1 is always the better end."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    low, high = meta.raw_range
+    if meta.transform == "log":
+        value = (math.log1p(max(raw, low)) - math.log1p(low)) / (math.log1p(high) - math.log1p(low))
+    else:
+        value = (raw - low) / (high - low)
+    value = min(max(value, 0.0), 1.0)
+    return value if meta.higher_is_better else 1.0 - value
+
+
+_REGISTRY: dict[str, type[Scorer]] = {}
+
+
+def register(cls: type[Scorer]) -> type[Scorer]:
+    name = cls.meta.name
+    if name in _REGISTRY and _REGISTRY[name] is not cls:
+        raise ValueError(f"two scorers are registered as {name!r}")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def scorer_classes() -> dict[str, type[Scorer]]:
+    import scoring.scorers  # noqa: F401  (imports every scorer module)
+
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_scorer_class(name: str) -> type[Scorer]:
+    classes = scorer_classes()
+    if name not in classes:
+        raise InvalidInput(f"unknown scorer {name!r}; known scorers: {', '.join(classes)}")
+    return classes[name]
+
+
+def build_scorer(name: str, *, config: dict | None = None) -> Scorer:
+    return get_scorer_class(name)(config=config)
