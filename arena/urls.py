@@ -12,6 +12,10 @@ urlpatterns = [
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("scoring.api.urls")),
     path("api/v1/", include("training.api.urls")),
+    path("api/v1/", include("training.leaderboard.api_urls")),
     path("django_plotly_dash/", include("django_plotly_dash.urls")),
+    path("", include("lineage.page_urls")),
+    path("", include("scoring.page_urls")),
+    path("", include("training.page_urls")),
     path("", include("frontend.urls")),
 ]

@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from arena.errors import InvalidInput
 
 Reads = Literal["Q", "A", "QA"]
+Scope = Literal["sample", "dataset", "setwise"]
 Transform = Literal["linear", "log"]
 AXES = ("quality", "complexity", "diversity", "length", "safety", "language", "structure", "reasoning", "judge")
 
@@ -37,7 +38,11 @@ class ScorerMeta:
     description: str
     transform: Transform = "linear"  # "log": normalise log1p(raw) over log1p(range)
     unit: str = ""
-    setwise: bool = False  # True: scores the dataset as a whole (score_dataset), not each sample
+    # "sample": each sample scored on its own (score_batch), so the engine may split the file into chunks.
+    # "dataset": each sample gets a score, but it depends on the whole dataset (e.g. kNN distance to other
+    #            samples): the engine runs it in one pass over the whole file (score_dataset_samples).
+    # "setwise": one value for the whole dataset (e.g. Vendi score): score_set.
+    scope: Scope = "sample"
 
     def __post_init__(self) -> None:
         low, high = self.raw_range
@@ -77,6 +82,15 @@ class Scorer:
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
         """Raw scores, one per sample, in order. ``None`` only where the score is undefined for that sample
         (e.g. code validity of a sample with no code) -- never to hide an error."""
+        raise NotImplementedError
+
+    def score_dataset_samples(self, batches: Iterable[Sequence[SampleText]]) -> Iterator[tuple[int, float | None]]:
+        """scope="dataset": yield (idx, raw score) for every sample, after seeing the whole dataset.
+        Must keep memory bounded (e.g. memory-mapped arrays under a temp dir), not hold all texts."""
+        raise NotImplementedError
+
+    def score_set(self, batches: Iterable[Sequence[SampleText]]) -> dict:
+        """scope="setwise": ``{"value": raw dataset-level score, ...details}``."""
         raise NotImplementedError
 
     # --- identity, for reproducibility ---------------------------------------
