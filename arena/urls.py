@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("arena.api.urls")),
+    path("api/v1/", include("arena.api.export_urls")),
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("scoring.api.urls")),
     path("api/v1/", include("training.api.urls")),

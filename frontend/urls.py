@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from frontend import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("datasets/<slug:slug>/", views.dataset_detail_page, name="dataset-detail"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("frontend.board_urls")),
 ]

@@ -6,9 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 
 from arena import selectors, services
 from arena.errors import ArenaError, NotFound
+from frontend.dataset_sections import dataset_sections
 from frontend.forms import UploadForm
 
 
@@ -45,6 +47,7 @@ def dataset_detail_page(request, slug: str):
             "next_offset": offset + 10 if offset + 10 < (dataset.sample_count or 0) else None,
             "prev_offset": max(offset - 10, 0) if offset > 0 else None,
             "is_owner": request.user.is_authenticated and request.user.pk == dataset.owner_id,
+            "dataset_sections": [mark_safe(html) for html in dataset_sections(request=request, dataset=dataset)],
         },
     )
 
