@@ -54,3 +54,40 @@ def make_upload():
         return handle
 
     return _make
+
+
+@pytest.fixture
+def celery_worker(_isolated_storage, tmp_path, settings):
+    """Factory: ``celery_worker(queues=[...])`` starts a real worker on Redis; all are stopped at teardown.
+
+    Also points this process's Celery app at the same broker, so ``.delay()`` really enqueues.
+    Tests using it need ``@pytest.mark.django_db(transaction=True)`` so the worker sees committed rows.
+    """
+    from arena.celery import app
+    from tests.celery_worker import WorkerProcess, broker_url, flush_broker, worker_env
+
+    flush_broker()
+    previous = {
+        "broker_url": app.conf.broker_url,
+        "result_backend": app.conf.result_backend,
+        "task_always_eager": app.conf.task_always_eager,
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.update(broker_url=broker_url(), result_backend=broker_url(), task_always_eager=False)
+    app.pool.force_close_all()
+    workers: list = []
+
+    def start(*, queues: list[str], extra_args: list[str] | None = None):
+        env = worker_env(storage_dir=str(_isolated_storage), tmp_dir=str(tmp_path / "tmp"))
+        worker = WorkerProcess(
+            queues=queues, env=env, log_path=tmp_path / f"worker-{len(workers)}.log", extra_args=extra_args or []
+        )
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    app.conf.update(**previous)
+    app.pool.force_close_all()
+    flush_broker()
