@@ -193,10 +193,12 @@ def _declare_parents(*, dataset: Dataset, parents: list[ParentSpec], created_by)
 
 
 def _enqueue_ingest(dataset: Dataset) -> None:
+    """Queue the ingest. Called after the registering transaction committed, so a worker sees the row."""
     from arena.tasks import dataset_ingest_task
 
     result = dataset_ingest_task.delay(dataset.pk)
-    Dataset.objects.filter(pk=dataset.pk).update(task_id=result.id or "")
+    dataset.task_id = result.id or ""
+    Dataset.objects.filter(pk=dataset.pk).update(task_id=dataset.task_id)
 
 
 def _fail(dataset: Dataset, message: str) -> None:

@@ -14,7 +14,7 @@ class UploadForm(forms.Form):
         queryset=Domain.objects.all(), required=False, to_field_name="name", widget=forms.CheckboxSelectMultiple
     )
     license = forms.CharField(max_length=100, required=False)
-    source_url = forms.URLField(required=False)
+    source_url = forms.URLField(required=False, assume_scheme="https")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     file_format = forms.ChoiceField(
         choices=[("", "auto-detect")] + [(f, f) for f in FILE_FORMATS], required=False

@@ -74,7 +74,7 @@ def celery_worker(_isolated_storage, tmp_path, settings):
     }
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.update(broker_url=broker_url(), result_backend=broker_url(), task_always_eager=False)
-    app.pool.force_close_all()
+    _reset_connections(app)
     workers: list = []
 
     def start(*, queues: list[str], extra_args: list[str] | None = None):
@@ -89,5 +89,16 @@ def celery_worker(_isolated_storage, tmp_path, settings):
     for worker in workers:
         worker.stop()
     app.conf.update(**previous)
-    app.pool.force_close_all()
+    _reset_connections(app)
     flush_broker()
+
+
+def _reset_connections(app) -> None:
+    """Drop cached broker connections and result backend so the next call uses the current settings."""
+    from kombu import pools
+
+    pools.reset()  # kombu caches pools per broker URL, globally
+    app._pool = None
+    app.amqp._producer_pool = None  # as Celery itself does after a fork
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)

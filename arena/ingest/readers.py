@@ -51,8 +51,9 @@ def iter_jsonl(stream: BinaryIO, *, max_record_bytes: int) -> Iterator[Record]:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            problem = "truncated JSON" if exc.pos >= len(text.rstrip()) else "invalid JSON"
-            raise IngestError(f"{problem}: {exc.msg} at column {exc.colno}", location=location) from None
+            truncated = exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip())
+            problem = "truncated JSON" if truncated else "invalid JSON"
+            raise IngestError(f"{problem}: {exc.msg} (column {exc.colno})", location=location) from None
         if not isinstance(value, dict):
             raise IngestError(f"expected a JSON object, found {type(value).__name__}", location=location)
         yield location, value
