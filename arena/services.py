@@ -112,6 +112,7 @@ def dataset_register(
     file_format: str | None = None,
     sample_format: str | None = None,
     ingest_now: bool = False,
+    progress: Callable[[float, int], None] | None = None,
 ) -> Dataset:
     """Register an upload and queue its ingest.
 
@@ -176,7 +177,7 @@ def dataset_register(
                 delete_quietly(raw_name)  # the row rolls back; the file must go with it
                 raise
     if ingest_now:
-        dataset_ingest(dataset_id=dataset.pk)
+        dataset_ingest(dataset_id=dataset.pk, progress=progress)
         dataset.refresh_from_db()
     else:
         _enqueue_ingest(dataset)
