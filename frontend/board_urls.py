@@ -1,4 +1,9 @@
 """Leaderboard, comparison and analysis pages (Dash apps embedded in Django templates)."""
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from frontend import board_views
+
+urlpatterns = [
+    path("leaderboard/", board_views.leaderboard_page, name="leaderboard"),
+    path("leaderboard/compare/", board_views.compare_page, name="compare"),
+]

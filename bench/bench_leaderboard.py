@@ -1,0 +1,179 @@
+"""Leaderboard speed at the target size: 1,000 datasets x 25 benchmarks x 3 base models x 3 seeds.
+
+Seeds a throwaway PostgreSQL database (default ``arena_bench_leaderboard``; never the main one), then prints
+p50/p95 in ms of: the REST API (JSON and CSV), the leaderboard page HTML, the Dash table callback (the
+request the page's iframe makes) and the compare API, with a warm cache, plus the cold computation.
+
+    .venv/bin/python bench/bench_leaderboard.py [--db arena_bench_leaderboard] [--requests 30] [--reseed]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+N_DATASETS, N_BENCHMARKS, N_BASE_MODELS, N_SEEDS = 1000, 25, 3, 3
+
+
+def _ensure_database(name: str, reseed: bool) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and reseed:
+            conn.execute(f'DROP DATABASE "{name}"')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _seed() -> None:
+    import numpy as np
+    from django.contrib.auth import get_user_model
+
+    from arena.models import Dataset, Domain
+    from training.models import BaseModel, Benchmark, EvalResult, Job
+
+    if Dataset.objects.filter(slug__startswith="bench-ds-").count() == N_DATASETS:
+        return
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    User = get_user_model()
+    owners = [User.objects.get_or_create(username=f"bench-user-{i}")[0] for i in range(5)]
+    domains = list(Domain.objects.all()) or [Domain.objects.create(name=n) for n in ("general", "math", "code")]
+    datasets = Dataset.objects.bulk_create([
+        Dataset(name=f"Bench dataset {i}", slug=f"bench-ds-{i}", owner=owners[i % 5], status="ready",
+                visibility="private" if i % 10 == 0 else "public", sample_count=int(rng.integers(500, 200_000)))
+        for i in range(N_DATASETS)
+    ])
+    Through = Dataset.domains.through
+    Through.objects.bulk_create([Through(dataset_id=d.pk, domain_id=domains[d.pk % len(domains)].pk)
+                                 for d in datasets])
+    domain_names = ["general", "math", "code", "reasoning"]
+    benchmarks = Benchmark.objects.bulk_create([
+        Benchmark(name=f"Bench {j}", slug=f"bench-{j}", domain=domain_names[j % 4], kind="generation",
+                  metric="exact_match", items_file=f"bench/{j}.jsonl") for j in range(N_BENCHMARKS)
+    ])
+    base_models = BaseModel.objects.bulk_create([
+        BaseModel(name=f"Bench base {m}", slug=f"bench-base-{m}", path="tiny:{}") for m in range(N_BASE_MODELS)
+    ])
+    quality = rng.normal(0.05, 0.05, size=N_DATASETS)
+    for bm in base_models:
+        jobs = [Job(dataset=None, base_model=bm, seed=s, status="succeeded") for s in range(N_SEEDS)]
+        jobs += [Job(dataset=d, base_model=bm, seed=s, status="succeeded") for d in datasets for s in range(N_SEEDS)]
+        jobs = Job.objects.bulk_create(jobs, batch_size=5000)
+        base = rng.uniform(0.2, 0.6, size=N_BENCHMARKS)
+        results = []
+        for job in jobs:
+            lift = 0.0 if job.dataset_id is None else quality[int(job.dataset.slug.rsplit("-", 1)[1])]
+            scores = np.clip(base + lift + rng.normal(0, 0.02, size=N_BENCHMARKS), 0, 1)
+            results += [EvalResult(job=job, benchmark=b, score=float(s), n_items=100)
+                        for b, s in zip(benchmarks, scores)]
+        EvalResult.objects.bulk_create(results, batch_size=10_000)
+    print(f"seeded {EvalResult.objects.count()} results in {time.perf_counter() - t0:.1f}s")
+
+
+def _measure(label: str, fn, n: int) -> None:
+    """Wall-clock p50/p95, plus the median CPU time of this process (the work itself: on a shared machine the
+    wall clock also counts waiting for a core)."""
+    for _ in range(3):  # warm-up (imports, URL resolver, first renderer use): not counted
+        fn()
+    times, cpu = [], []
+    for _ in range(n):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    print(f"{label:<46} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
+          f"cpu p50 {statistics.median(cpu):6.1f} ms   (n={n})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="arena_bench_leaderboard")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    if args.db in {"arena", "postgres"}:
+        raise SystemExit("refusing to seed a non-throwaway database")
+    _ensure_database(args.db, args.reseed)
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    _seed()
+
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+
+    from training.leaderboard import compute, selectors
+    from training.models import BaseModel
+
+    viewer = get_user_model().objects.get(username="bench-user-1")
+    client = Client()
+    client.force_login(viewer)
+    bm = BaseModel.objects.get(slug="bench-base-0")
+    cache.clear()
+    t0 = time.perf_counter()
+    compute.board_get(base_model=bm)
+    print(f"cold board computation (SQL + bootstrap, 1 base model)  {(time.perf_counter() - t0) * 1000:.0f} ms")
+    for other in BaseModel.objects.exclude(pk=bm.pk):
+        compute.board_get(base_model=other)
+    rows = len(selectors.leaderboard_get(viewer=viewer, base_model=bm.slug).rows)
+    print(f"rows visible to the viewer: {rows}")
+
+    def ok(resp):
+        assert resp.status_code == 200, resp.content[:300]
+        return resp
+
+    print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    _measure("GET /api/v1/leaderboard/ (JSON)", lambda: ok(client.get("/api/v1/leaderboard/",
+                                                                      {"base_model": bm.slug})), args.requests)
+    _measure("GET /api/v1/leaderboard/?domain=math", lambda: ok(client.get(
+        "/api/v1/leaderboard/", {"base_model": bm.slug, "domain": "math"})), args.requests)
+    _measure("GET /api/v1/leaderboard/?format=csv", lambda: ok(client.get(
+        "/api/v1/leaderboard/", {"base_model": bm.slug, "format": "csv"})), args.requests)
+    _measure("GET /leaderboard/ (page HTML)", lambda: ok(client.get("/leaderboard/")), args.requests)
+    body = {
+        "output": "..table.columns...table.data...table.page_count...ci-figure.figure...csv.href...note.children..",
+        "outputs": [{"id": i, "property": p} for i, p in (("table", "columns"), ("table", "data"),
+                                                          ("table", "page_count"), ("ci-figure", "figure"),
+                                                          ("csv", "href"), ("note", "children"))],
+        "inputs": [{"id": "base-model", "property": "value", "value": bm.slug},
+                   {"id": "view", "property": "value", "value": ""},
+                   {"id": "search", "property": "value", "value": ""},
+                   {"id": "tags", "property": "value", "value": []},
+                   {"id": "tag-match", "property": "value", "value": "any"},
+                   {"id": "size-min", "property": "value", "value": None},
+                   {"id": "size-max", "property": "value", "value": None},
+                   {"id": "year", "property": "value", "value": None},
+                   {"id": "table", "property": "sort_by", "value": []},
+                   {"id": "table", "property": "page_current", "value": 0}],
+        "changedPropIds": ["base-model.value"], "state": [],
+    }
+    payload = json.dumps(body)
+    _measure("POST Dash leaderboard table callback", lambda: ok(client.post(
+        "/django_plotly_dash/app/arena-leaderboard/_dash-update-component", payload,
+        content_type="application/json")), args.requests)
+    _measure("GET /api/v1/leaderboard/compare/ (3 datasets)", lambda: ok(client.get(
+        "/api/v1/leaderboard/compare/", {"datasets": "bench-ds-1,bench-ds-2,bench-ds-3",
+                                         "base_model": bm.slug})), args.requests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""'Which scores predict value': Spearman between a scorer's dataset mean and the delta, by hand."""
+from __future__ import annotations
+
+import pytest
+
+from training.leaderboard import selectors
+
+
+def test_spearman_per_scorer_and_domain(scored_board, other_user):
+    result = selectors.score_predictors(viewer=other_user, base_model="tiny")
+    assert result["available"]
+    rows = {(r["scorer"], r["domain"]): r for r in result["rows"]}
+    assert rows[("up", "overall")]["rho"] == pytest.approx(1.0)
+    assert rows[("up", "overall")]["n"] == 4  # the private dataset is not counted for bob
+    assert rows[("down", "general")]["rho"] == pytest.approx(-1.0)
+    assert rows[("up", "math")]["rho"] is None and rows[("up", "math")]["n"] == 0  # no math results
+
+
+def test_owner_sees_their_private_dataset_counted(scored_board, user):
+    rows = {(r["scorer"], r["domain"]): r for r in selectors.score_predictors(viewer=user, base_model="tiny")["rows"]}
+    assert rows[("up", "overall")]["n"] == 5
+    assert rows[("up", "overall")]["rho"] < 1.0
+
+
+def test_compare_includes_score_histograms(scored_board, other_user):
+    data = selectors.leaderboard_compare(viewer=other_user, datasets=["d0", "d3"])
+    dist = data["score_distributions"]
+    assert dist["available"]
+    assert {s["scorer"] for s in dist["datasets"]["d3"]} == {"up", "down"}
+    assert dist["datasets"]["d3"][0]["histogram"] == [1] * 20
+
+
+def test_response_lengths_come_from_the_parquet_column(board, user, make_upload):
+    from arena import services
+
+    lines = "".join(f'{{"instruction": "q{i}", "output": "{" ".join(["w"] * (i + 1))}"}}\n' for i in range(6))
+    dataset = services.dataset_register(owner=user, upload=make_upload(lines), filename="d.jsonl", name="lengths",
+                                        ingest_now=True)
+    dataset.refresh_from_db()
+    assert dataset.status == "ready", dataset.error
+    assert selectors.dataset_response_lengths(dataset=dataset).tolist() == [1, 2, 3, 4, 5, 6]
+    assert selectors.dataset_response_lengths(dataset=dataset, limit=4).tolist() == [1, 2, 3, 4]  # bounded
