@@ -1,6 +1,8 @@
 """Writes to the dataset registry: register an upload, ingest it, update and delete datasets."""
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import logging
 import os
@@ -22,7 +24,15 @@ from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.pipeline import ingest_file
 from arena.ingest.sources import FILE_FORMATS
 from arena.models import Dataset, Domain
-from arena.storage import delete_quietly, local_copy, samples_file_name, store_file, temporary_path, upload_file_name
+from arena.storage import (
+    delete_quietly,
+    local_copy,
+    samples_file_name,
+    store_file,
+    temporary_path,
+    tmp_dir,
+    upload_file_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +229,26 @@ def _fail(dataset: Dataset, message: str) -> None:
     )
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_orphaned_ingest_output(dataset_id: int) -> None:
+    """A worker killed mid-ingest (SIGKILL, OOM) leaves its partial Parquet in the temp dir: the re-run removes it."""
+    for path in glob.glob(os.path.join(tmp_dir(), f"*-ingest-{dataset_id}-pid*.parquet")):
+        pid = path.rsplit("-pid", 1)[1].removesuffix(".parquet")
+        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+            continue  # another live process on this machine is writing it
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
 def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | None = None) -> Dataset:
     """Normalise a registered upload into the sample Parquet file. Idempotent and safe to re-run after a crash."""
     dataset = Dataset.objects.get(pk=dataset_id)
@@ -229,6 +259,7 @@ def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | 
         dataset.refresh_from_db()
         return dataset
     Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.INGESTING, progress=0.0, error="")
+    _remove_orphaned_ingest_output(dataset.pk)
 
     def report(fraction: float, samples: int) -> None:
         Dataset.objects.filter(pk=dataset.pk).update(progress=round(fraction, 4))
@@ -236,7 +267,9 @@ def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | 
             progress(fraction, samples)
 
     try:
-        with local_copy(dataset.raw_file) as raw_path, temporary_path(suffix=".parquet") as out_path:
+        with local_copy(dataset.raw_file) as raw_path, temporary_path(
+            suffix=f"-ingest-{dataset.pk}-pid{os.getpid()}.parquet"
+        ) as out_path:
             result = ingest_file(
                 path=raw_path,
                 filename=dataset.original_filename or dataset.raw_file,

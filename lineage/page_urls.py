@@ -1,4 +1,8 @@
 """Server-rendered pages of this app (mounted at the site root by arena/urls.py)."""
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from lineage.pages import genealogy_page
+
+urlpatterns = [
+    path("lineage/", genealogy_page, name="genealogy"),
+]

@@ -1,15 +1,18 @@
 """Reads from the lineage graph, always scoped to what the viewer may see."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable, Sequence
 
-from lineage.models import LineageEdge
+from django.db.models import Q, QuerySet
+
+from arena.errors import InvalidInput
+from arena.selectors import dataset_get, dataset_visible_queryset
+from lineage import graph as g
+from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge
 
 
 def current_edges(*, viewer) -> QuerySet[LineageEdge]:
     """Current (not superseded) edges whose both ends the viewer may see."""
-    from arena.selectors import dataset_visible_queryset
-
     visible = dataset_visible_queryset(viewer=viewer).values("pk")
     return LineageEdge.objects.filter(superseded_at__isnull=True, child__in=visible, parent__in=visible)
 
@@ -23,3 +26,475 @@ def declared_parents(*, dataset, viewer) -> list[LineageEdge]:
         .filter(child=dataset, origin=LineageEdge.Origin.DECLARED)
         .select_related("parent")
     )
+
+
+# --- Edge listing -------------------------------------------------------------------------------
+
+MAX_DEPTH = 10
+MAX_GRAPH_NODES = 5000
+MAX_TARGETS = 50
+MAX_SIBLING_PAIRS = 500
+
+
+def edge_list(
+    *, viewer, dataset=None, relation: str = "", origin: str = "", include_history: bool = False
+) -> QuerySet[LineageEdge]:
+    """Edges the viewer may see (both ends visible), newest first; ``include_history`` adds superseded ones."""
+    if relation and relation not in LineageEdge.Relation.values:
+        raise InvalidInput(f"unknown relation {relation!r}; expected one of {', '.join(LineageEdge.Relation.values)}")
+    if origin and origin not in LineageEdge.Origin.values:
+        raise InvalidInput(f"unknown origin {origin!r}; expected declared or inferred")
+    visible = dataset_visible_queryset(viewer=viewer).values("pk")
+    qs = LineageEdge.objects.filter(child__in=visible, parent__in=visible)
+    if not include_history:
+        qs = qs.filter(superseded_at__isnull=True)
+    if dataset is not None:
+        qs = qs.filter(Q(child=dataset) | Q(parent=dataset))
+    if relation:
+        qs = qs.filter(relation=relation)
+    if origin:
+        qs = qs.filter(origin=origin)
+    return qs.select_related("child", "parent", "created_by")
+
+
+def edge_as_dict(edge: LineageEdge) -> dict:
+    return {
+        "id": edge.pk,
+        "parent": edge.parent.slug,
+        "child": edge.child.slug,
+        "relation": edge.relation,
+        "origin": edge.origin,
+        "confidence": edge.confidence,
+        "evidence": edge.evidence,
+        "details": edge.details,
+        "created_by": edge.created_by.username if edge.created_by_id else None,
+        "created_at": edge.created_at.isoformat(),
+        "superseded_at": edge.superseded_at.isoformat() if edge.superseded_at else None,
+    }
+
+
+# --- Subgraphs ----------------------------------------------------------------------------------
+
+
+def _check_request(*, slugs: Sequence[str], depth) -> int:
+
+    if not slugs:
+        raise InvalidInput("name at least one dataset")
+    if len(slugs) > MAX_TARGETS:
+        raise InvalidInput(f"at most {MAX_TARGETS} target datasets at once, got {len(slugs)}")
+    try:
+        depth = int(depth)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"depth must be an integer, got {depth!r}") from None
+    if not 0 <= depth <= MAX_DEPTH:
+        raise InvalidInput(f"depth must be between 0 and {MAX_DEPTH}, got {depth}")
+    return depth
+
+
+def targets_get(*, viewer, slugs: Sequence[str]) -> list:
+    """The named datasets, each visible to the viewer (NotFound otherwise), in the given order, de-duplicated."""
+    return [dataset_get(viewer=viewer, slug=slug) for slug in dict.fromkeys(s.strip() for s in slugs if s.strip())]
+
+
+def _walk(*, viewer, start: set[int], depth: int, upward: bool) -> dict[int, int]:
+    """Level-by-level SQL walk over current visible edges: {dataset id: distance} (start excluded)."""
+    seen: dict[int, int] = {pk: 0 for pk in start}
+    frontier = set(start)
+    edges = current_edges(viewer=viewer)
+    for distance in range(1, depth + 1):
+        if not frontier:
+            break
+        if upward:
+            found = set(edges.filter(child__in=frontier).values_list("parent_id", flat=True))
+        else:
+            found = set(edges.filter(parent__in=frontier).values_list("child_id", flat=True))
+        frontier = found - set(seen)
+        for pk in frontier:
+            seen[pk] = distance
+        if len(seen) > MAX_GRAPH_NODES:
+            raise InvalidInput(f"the lineage graph exceeds {MAX_GRAPH_NODES} datasets at depth {distance}; ask for less depth")
+    for pk in start:
+        seen.pop(pk)
+    return seen
+
+
+def _contaminated_ids(*, viewer) -> dict[int, list[dict]]:
+    """Visible datasets with a finished scan that found contamination: {id: [latest finding per benchmark]}."""
+    latest: dict[tuple[int, int], ContaminationFinding] = {}
+    findings = (
+        ContaminationFinding.objects.filter(
+            status=ContaminationFinding.Status.DONE, dataset__in=dataset_visible_queryset(viewer=viewer).values("pk")
+        )
+        .select_related("benchmark")
+        .order_by("dataset_id", "benchmark_id", "-created_at", "-id")
+    )
+    for finding in findings:
+        latest.setdefault((finding.dataset_id, finding.benchmark_id), finding)
+    out: dict[int, list[dict]] = {}
+    for (dataset_id, _), finding in latest.items():
+        if finding.items_contaminated > 0:
+            out.setdefault(dataset_id, []).append(
+                {
+                    "benchmark": finding.benchmark.slug,
+                    "items_contaminated": finding.items_contaminated,
+                    "items_total": finding.items_total,
+                    "ratio": finding.ratio,
+                    "ngram_size": finding.ngram_size,
+                }
+            )
+    return out
+
+
+def inherited_contamination(*, viewer, contaminated: Iterable[int]) -> dict[int, set[int]]:
+    """{descendant id: ids of contaminated ancestors} over the viewer's visible graph (any depth)."""
+    inherited: dict[int, set[int]] = {}
+    for source in contaminated:
+        for descendant in _walk(viewer=viewer, start={source}, depth=MAX_DEPTH * 5, upward=False):
+            inherited.setdefault(descendant, set()).add(source)
+    return inherited
+
+
+def lineage_graph(*, viewer, slugs: Sequence[str], depth=2) -> dict:
+    """Ancestors and descendants of the targets up to ``depth``, as nodes and edges the viewer may see.
+
+    Node roles: ``target`` (asked for), ``root`` (no visible parent), ``intermediate`` (anything else).
+    Nodes carry direct contamination findings and ``inherits_contamination_from`` (contaminated ancestors).
+    """
+    depth = _check_request(slugs=slugs, depth=depth)
+    targets = targets_get(viewer=viewer, slugs=slugs)
+    target_ids = {t.pk for t in targets}
+    up = _walk(viewer=viewer, start=target_ids, depth=depth, upward=True)
+    down = _walk(viewer=viewer, start=target_ids, depth=depth, upward=False)
+    node_ids = target_ids | set(up) | set(down)
+    datasets = {
+        d.pk: d
+        for d in dataset_visible_queryset(viewer=viewer)
+        .filter(pk__in=node_ids)
+        .select_related("owner")
+        .prefetch_related("domains")
+    }
+    edges = list(
+        current_edges(viewer=viewer).filter(child__in=node_ids, parent__in=node_ids).select_related("child", "parent", "created_by")
+    )
+    with_parents = set(current_edges(viewer=viewer).filter(child__in=node_ids).values_list("child_id", flat=True))
+    contaminated = _contaminated_ids(viewer=viewer)
+    inherited = inherited_contamination(viewer=viewer, contaminated=contaminated)
+    sources = set().union(*inherited.values()) if inherited else set()
+    slug_of = dict(dataset_visible_queryset(viewer=viewer).filter(pk__in=sources).values_list("pk", "slug"))
+    nodes = []
+    for pk, dataset in datasets.items():
+        role = "target" if pk in target_ids else ("root" if pk not in with_parents else "intermediate")
+        nodes.append(
+            {
+                "id": dataset.slug,
+                "name": dataset.name,
+                "owner": dataset.owner.username,
+                "visibility": dataset.visibility,
+                "status": dataset.status,
+                "sample_count": dataset.sample_count,
+                "domains": sorted(d.name for d in dataset.domains.all()),
+                "role": role,
+                "distance": 0 if pk in target_ids else min(up.get(pk, MAX_DEPTH + 1), down.get(pk, MAX_DEPTH + 1)),
+                "direction": "target" if pk in target_ids else ("ancestor" if pk in up else "descendant"),
+                "contamination": contaminated.get(pk, []),
+                "inherits_contamination_from": sorted(slug_of[s] for s in inherited.get(pk, set()) if s in slug_of),
+            }
+        )
+    nodes.sort(key=lambda n: (n["distance"], n["id"]))
+    return {
+        "targets": [t.slug for t in targets],
+        "depth": depth,
+        "nodes": nodes,
+        "edges": [edge_as_dict(e) for e in edges],
+    }
+
+
+# --- Analyses -----------------------------------------------------------------------------------
+
+
+def visible_graph(*, viewer):
+    """The viewer's whole current lineage graph (dataset ids; parent -> child), for global analyses."""
+    rows = current_edges(viewer=viewer).values_list("parent_id", "child_id").distinct()
+    edges = list(rows)
+    return g.build_graph({n for e in edges for n in e}, edges)
+
+
+def lineage_analysis(*, viewer, slugs: Sequence[str], depth=2) -> dict:
+    """networkx analyses, all over the viewer's visible graph: the targets' ancestors/descendants to
+    ``depth``, their common ancestors, roots, generation depth, sibling redundancy and communities."""
+    depth = _check_request(slugs=slugs, depth=depth)
+    targets = targets_get(viewer=viewer, slugs=slugs)
+    G = visible_graph(viewer=viewer)
+    ids = [t.pk for t in targets]
+    ancestors = g.within_depth(G, ids, depth=depth, direction="ancestors")
+    descendants = g.within_depth(G, ids, depth=depth, direction="descendants")
+    common = g.common_ancestors(G, ids) if len(ids) > 1 else set()
+    component_nodes = set(ids) | set(ancestors) | set(descendants)
+    generations = g.generation_depth(G) if G.number_of_nodes() else {}
+    communities = g.communities(G)
+    slug_of = dict(dataset_visible_queryset(viewer=viewer).filter(pk__in=set(G) | set(ids)).values_list("pk", "slug"))
+
+    siblings = [p for p in g.sibling_pairs(G.subgraph(component_nodes)) if p[1] < p[2]]
+    redundancy_total = len(siblings)
+    siblings = siblings[:MAX_SIBLING_PAIRS]
+    overlaps = {}
+    if siblings:
+        wanted = Q()
+        for _, first, second in siblings:
+            wanted |= Q(a_id=first, b_id=second)
+        overlaps = {(o.a_id, o.b_id): o for o in DatasetOverlap.objects.filter(wanted)}
+    redundancy = []
+    for parent, first, second in siblings:
+        row = overlaps.get((first, second))
+        redundancy.append(
+            {
+                "parent": slug_of[parent],
+                "siblings": [slug_of[first], slug_of[second]],
+                "shared_share": None if row is None else {slug_of[first]: row.a_in_b, slug_of[second]: row.b_in_a},
+                "measured": row is not None,
+            }
+        )
+    return {
+        "targets": [t.slug for t in targets],
+        "depth": depth,
+        "ancestors": {slug_of[n]: d for n, d in sorted(ancestors.items(), key=lambda x: (x[1], x[0]))},
+        "descendants": {slug_of[n]: d for n, d in sorted(descendants.items(), key=lambda x: (x[1], x[0]))},
+        "common_ancestors": sorted(slug_of[n] for n in common),
+        "roots": sorted(slug_of[n] for n in g.roots(G) if n in component_nodes),
+        "generation_depth": {slug_of[n]: generations.get(n, 0) for n in sorted(component_nodes)},
+        "redundancy": redundancy,
+        "redundancy_pairs_total": redundancy_total,  # more than MAX_SIBLING_PAIRS: only the first are listed
+        "communities": [[slug_of[n] for n in c] for c in communities if set(c) & component_nodes],
+    }
+
+
+# --- Overlap and contamination reports ----------------------------------------------------------
+
+
+def overlap_report(*, viewer, dataset) -> dict:
+    """The dataset's measured sample overlap with every dataset the viewer may see, largest first."""
+    signature = DatasetSignature.objects.filter(dataset=dataset).first()
+    visible = dataset_visible_queryset(viewer=viewer)
+    rows = DatasetOverlap.objects.filter(
+        Q(a=dataset, b__in=visible.values("pk")) | Q(b=dataset, a__in=visible.values("pk"))
+    ).select_related("a", "b")
+    overlaps = []
+    for row in rows:
+        mine_is_a = row.a_id == dataset.pk
+        other = row.b if mine_is_a else row.a
+        overlaps.append(
+            {
+                "dataset": other.slug,
+                "share_of_this_in_other": row.a_in_b if mine_is_a else row.b_in_a,
+                "share_of_other_in_this": row.b_in_a if mine_is_a else row.a_in_b,
+                "matched_here": row.a_matched if mine_is_a else row.b_matched,
+                "matched_there": row.b_matched if mine_is_a else row.a_matched,
+                "candidate_pairs": row.candidate_pairs,
+                "computed_at": row.computed_at.isoformat(),
+            }
+        )
+    overlaps.sort(key=lambda o: (-max(o["share_of_this_in_other"], o["share_of_other_in_this"]), o["dataset"]))
+    return {
+        "dataset": dataset.slug,
+        "index": None
+        if signature is None
+        else {
+            "status": signature.status,
+            "error": signature.error,
+            "params": signature.params,
+            "indexed_at": signature.indexed_at.isoformat() if signature.indexed_at else None,
+        },
+        "overlaps": overlaps,
+    }
+
+
+def finding_as_dict(finding) -> dict:
+    return {
+        "id": finding.pk,
+        "dataset": finding.dataset.slug,
+        "benchmark": finding.benchmark.slug,
+        "status": finding.status,
+        "error": finding.error,
+        "ngram_size": finding.ngram_size,
+        "items_total": finding.items_total,
+        "items_contaminated": finding.items_contaminated,
+        "samples_total": finding.samples_total,
+        "samples_hitting": finding.samples_hitting,
+        "ratio": finding.ratio,
+        "examples": finding.examples,
+        "created_at": finding.created_at.isoformat(),
+        "finished_at": finding.finished_at.isoformat() if finding.finished_at else None,
+    }
+
+
+def contamination_report(*, viewer, dataset) -> dict:
+    """The dataset's scans (newest first) and the contaminated ancestors it inherits contamination from."""
+    findings = ContaminationFinding.objects.filter(dataset=dataset).select_related("dataset", "benchmark")
+    contaminated = _contaminated_ids(viewer=viewer)
+    ancestors = _walk(viewer=viewer, start={dataset.pk}, depth=MAX_DEPTH * 5, upward=True)
+    sources = [pk for pk in ancestors if pk in contaminated]
+    slug_of = dict(dataset_visible_queryset(viewer=viewer).filter(pk__in=sources).values_list("pk", "slug"))
+    return {
+        "dataset": dataset.slug,
+        "findings": [finding_as_dict(f) for f in findings],
+        "inherits_contamination_from": [
+            {"dataset": slug_of[pk], "distance": ancestors[pk], "findings": contaminated[pk]}
+            for pk in sorted(sources, key=lambda p: (ancestors[p], slug_of[p]))
+        ],
+    }
+
+
+# --- OpenLineage export -------------------------------------------------------------------------
+
+OPENLINEAGE_NAMESPACE = "arena"
+OPENLINEAGE_PRODUCER = "https://github.com/arena/arena/tree/main/lineage"
+OPENLINEAGE_RUN_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+_FACET_SCHEMA = "https://openlineage.io/spec/facets/1-0-0/{}.json"
+
+
+def _facet(name: str, **fields) -> dict:
+    return {"_producer": OPENLINEAGE_PRODUCER, "_schemaURL": _FACET_SCHEMA.format(name), **fields}
+
+
+def lineage_openlineage_events(*, viewer, slugs: Sequence[str], depth=2) -> list[dict]:
+    """OpenLineage-style COMPLETE run events for the targets' visible subgraph: one event per derived
+    dataset, whose job ``derive:<slug>`` read its parents (inputs) and wrote it (output). Edge metadata
+    (relation, origin, confidence, evidence) is an ``arenaLineage`` input facet. Deterministic run ids."""
+    import uuid
+
+
+    graph = lineage_graph(viewer=viewer, slugs=slugs, depth=depth)
+    node_by_slug = {n["id"]: n for n in graph["nodes"]}
+    datasets = {
+        d.slug: d for d in dataset_visible_queryset(viewer=viewer).filter(slug__in=node_by_slug).prefetch_related("domains")
+    }
+    by_child: dict[str, list[dict]] = {}
+    for edge in graph["edges"]:
+        by_child.setdefault(edge["child"], []).append(edge)
+
+    def dataset_facets(slug: str) -> dict:
+        d = datasets[slug]
+        facets = {
+            "documentation": _facet("DocumentationDatasetFacet", description=d.description or d.name),
+            "arenaDataset": {
+                "_producer": OPENLINEAGE_PRODUCER,
+                "_schemaURL": OPENLINEAGE_PRODUCER + "/arena-dataset-facet.json",
+                "name": d.name,
+                "owner": node_by_slug[slug]["owner"],
+                "visibility": d.visibility,
+                "sampleCount": d.sample_count,
+                "domains": node_by_slug[slug]["domains"],
+                "license": d.license,
+                "contamination": node_by_slug[slug]["contamination"],
+                "inheritsContaminationFrom": node_by_slug[slug]["inherits_contamination_from"],
+            },
+        }
+        if d.content_hash:
+            facets["version"] = _facet("DatasetVersionDatasetFacet", datasetVersion=d.content_hash)
+        if d.source_url:
+            facets["sourceUrl"] = {"_producer": OPENLINEAGE_PRODUCER, "_schemaURL": OPENLINEAGE_PRODUCER, "url": d.source_url}
+        return facets
+
+    events = []
+    for child_slug in sorted(by_child):
+        edges = sorted(by_child[child_slug], key=lambda e: (e["parent"], e["origin"]))
+        child = datasets[child_slug]
+        run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"arena-lineage:{child.pk}:" + ",".join(str(e["id"]) for e in edges))
+        events.append(
+            {
+                "eventType": "COMPLETE",
+                "eventTime": max(e["created_at"] for e in edges),
+                "producer": OPENLINEAGE_PRODUCER,
+                "schemaURL": OPENLINEAGE_RUN_SCHEMA,
+                "run": {"runId": str(run_id), "facets": {}},
+                "job": {
+                    "namespace": OPENLINEAGE_NAMESPACE,
+                    "name": f"derive:{child_slug}",
+                    "facets": {
+                        "documentation": _facet(
+                            "DocumentationJobFacet",
+                            description=f"{child_slug} derived from {', '.join(sorted({e['parent'] for e in edges}))}",
+                        )
+                    },
+                },
+                "inputs": [
+                    {
+                        "namespace": OPENLINEAGE_NAMESPACE,
+                        "name": e["parent"],
+                        "facets": dataset_facets(e["parent"]),
+                        "inputFacets": {
+                            "arenaLineage": {
+                                "_producer": OPENLINEAGE_PRODUCER,
+                                "_schemaURL": OPENLINEAGE_PRODUCER + "/arena-lineage-facet.json",
+                                "relation": e["relation"],
+                                "origin": e["origin"],
+                                "confidence": e["confidence"],
+                                "evidence": e["evidence"],
+                                "details": e["details"],
+                            }
+                        },
+                    }
+                    for e in edges
+                ],
+                "outputs": [{"namespace": OPENLINEAGE_NAMESPACE, "name": child_slug, "facets": dataset_facets(child_slug)}],
+            }
+        )
+    return events
+
+
+# --- Dataset card (genealogy view) --------------------------------------------------------------
+
+
+def _optional_selector(module: str, name: str):
+    """A selector of another app if that app provides it (presence check only: import errors inside it surface)."""
+    import importlib
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # the parent package itself is absent
+        return None
+    if spec is None:
+        return None
+    return getattr(importlib.import_module(module), name, None)
+
+
+def dataset_card(*, viewer, slug: str) -> dict:
+    """What the genealogy view shows for a clicked dataset: metadata, score summary and leaderboard rank
+    where those apps provide them, parents with evidence, contamination."""
+    dataset = dataset_get(viewer=viewer, slug=slug)
+    parents = [edge_as_dict(e) for e in edge_list(viewer=viewer, dataset=dataset).filter(child=dataset)]
+    card = {
+        "slug": dataset.slug,
+        "name": dataset.name,
+        "owner": dataset.owner.username,
+        "visibility": dataset.visibility,
+        "status": dataset.status,
+        "sample_count": dataset.sample_count,
+        "domains": sorted(d.name for d in dataset.domains.all()),
+        "license": dataset.license,
+        "description": dataset.description,
+        "created_at": dataset.created_at.isoformat(),
+        "parents": parents,
+        "contamination": contamination_report(viewer=viewer, dataset=dataset),
+        "scores": None,
+        "leaderboard": [],
+    }
+    score_summary = _optional_selector("scoring.selectors", "dataset_score_summary")
+    if score_summary is not None:
+        card["scores"] = score_summary(dataset=dataset)
+    leaderboard_get = _optional_selector("training.leaderboard.selectors", "leaderboard_get")
+    if leaderboard_get is not None:
+        from training.models import Job
+
+        base_models = (
+            Job.objects.filter(dataset=dataset, status=Job.Status.SUCCEEDED)
+            .values_list("base_model__slug", flat=True)
+            .distinct()
+        )
+        for base_model in sorted(base_models):
+            board = leaderboard_get(viewer=viewer, base_model=base_model)
+            for row in board.rows:
+                if row["dataset"] == dataset.slug:
+                    card["leaderboard"].append({"base_model": base_model, "rank": row["rank"], "score": row.get("score")})
+    return card

@@ -2,7 +2,7 @@
 # Install everything, build the embedded demo (SQLite, local files, in-process Celery) and serve it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh
+ARENA_SKIP_CHROMIUM=1 bash scripts/install.sh  # Chromium is only for the browser tests
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py arena_demo

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 
-from arena.errors import InvalidInput
+from django.db.models import Q, QuerySet
+
+from arena.errors import InvalidInput, NotFound
+from arena.selectors import dataset_visible_queryset
 from arena.storage import iter_batches, local_copy
-from training.models import Benchmark
+from training.models import BaseModel, Benchmark, Job, Recipe
 
 
 def benchmark_iter_items(*, benchmark: Benchmark) -> Iterator[dict]:
@@ -29,3 +33,99 @@ def benchmark_iter_items(*, benchmark: Benchmark) -> Iterator[dict]:
             if not isinstance(item, dict) or "prompt" not in item:
                 raise InvalidInput(f"benchmark {benchmark.slug}: line {line_no} has no 'prompt' field")
             yield item
+
+
+def job_visible_queryset(*, viewer) -> QuerySet[Job]:
+    """Jobs on datasets the viewer can see, plus base-model reference jobs (no dataset)."""
+    visible = dataset_visible_queryset(viewer=viewer).values("pk")
+    return Job.objects.filter(Q(dataset__isnull=True) | Q(dataset__in=visible))
+
+
+def job_list(
+    *, viewer, status: str = "", dataset: str = "", base_model: str = "", batch: str = "", created_by: str = ""
+) -> QuerySet[Job]:
+    qs = job_visible_queryset(viewer=viewer).select_related("dataset", "base_model", "recipe", "created_by")
+    if status:
+        if status not in Job.Status.values:
+            raise InvalidInput(f"unknown status {status!r}; expected one of {', '.join(Job.Status.values)}")
+        qs = qs.filter(status=status)
+    if dataset:
+        qs = qs.filter(dataset__slug=dataset)
+    if base_model:
+        qs = qs.filter(base_model__slug=base_model)
+    if batch:
+        try:
+            uuid.UUID(batch)
+        except ValueError:
+            raise InvalidInput(f"batch {batch!r} is not a UUID") from None
+        qs = qs.filter(batch=batch)
+    if created_by:
+        qs = qs.filter(created_by__username=created_by)
+    return qs
+
+
+def job_get(*, viewer, job_id: int) -> Job:
+    """The job, or NotFound (a job on someone else's private dataset is indistinguishable from a missing one)."""
+    try:
+        return (
+            job_visible_queryset(viewer=viewer)
+            .select_related("dataset", "dataset__owner", "base_model", "recipe", "created_by")
+            .prefetch_related("benchmarks", "results__benchmark")
+            .get(pk=job_id)
+        )
+    except Job.DoesNotExist:
+        raise NotFound(f"no job {job_id}") from None
+
+
+def job_may_control(*, job: Job, viewer) -> bool:
+    """Whether ``viewer`` may cancel or retry ``job`` (its creator, the dataset owner, staff)."""
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    if viewer.is_staff or job.created_by_id == viewer.pk:
+        return True
+    return job.dataset is not None and job.dataset.owner_id == viewer.pk
+
+
+def base_model_list() -> QuerySet[BaseModel]:
+    return BaseModel.objects.all()
+
+
+def recipe_list() -> QuerySet[Recipe]:
+    return Recipe.objects.all()
+
+
+def benchmark_list(*, domain: str = "") -> QuerySet[Benchmark]:
+    qs = Benchmark.objects.all()
+    return qs.filter(domain=domain) if domain else qs
+
+
+def _by_slug(model, slug: str, what: str):
+    try:
+        return model.objects.get(slug=slug)
+    except model.DoesNotExist:
+        raise NotFound(f"no {what} {slug!r}") from None
+
+
+def base_model_get(*, slug: str) -> BaseModel:
+    return _by_slug(BaseModel, slug, "base model")
+
+
+def recipe_get(*, slug: str) -> Recipe:
+    return _by_slug(Recipe, slug, "recipe")
+
+
+def benchmarks_by_slugs(*, slugs: list[str]) -> list[Benchmark]:
+    """The named benchmarks in the given order; an unknown slug is an error naming it."""
+    found = {b.slug: b for b in Benchmark.objects.filter(slug__in=slugs)}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise InvalidInput(f"unknown benchmark(s) {', '.join(unknown)}")
+    return [found[s] for s in dict.fromkeys(slugs)]
+
+
+def base_models_by_slugs(*, slugs: list[str]) -> list[BaseModel]:
+    found = {m.slug: m for m in BaseModel.objects.filter(slug__in=slugs)}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise InvalidInput(f"unknown base model(s) {', '.join(unknown)}")
+    return [found[s] for s in dict.fromkeys(slugs)]

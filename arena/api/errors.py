@@ -1,6 +1,7 @@
 """Turn service errors into clear JSON responses: ``{"error": "...", "code": "..."}``."""
 from __future__ import annotations
 
+from django.db import DataError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,4 +14,22 @@ def exception_handler(exc, context):
         return Response({"error": exc.message, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, IngestError):
         return Response({"error": str(exc), "code": "invalid_file"}, status=400)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, DataError) and "NUL (0x00)" in str(exc):  # PostgreSQL refuses NUL in text: bad input, not a crash
+        return Response({"error": "text values may not contain NUL (0x00) characters", "code": "invalid"}, status=400)
+    response = drf_exception_handler(exc, context)
+    if response is not None and not (isinstance(response.data, dict) and "error" in response.data):
+        # DRF's own errors (validation, auth, throttling, ...) get the same {"error", "code"} keys, kept additive.
+        details = response.data if isinstance(response.data, dict) else {"errors": response.data}
+        response.data = {"error": _flatten(response.data), "code": getattr(exc, "default_code", "error"), **details}
+    return response
+
+
+def _flatten(data, prefix: str = "") -> str:
+    """One readable line from DRF's nested error detail: ``file: No file was submitted.; name: ...``."""
+    if isinstance(data, dict):
+        if set(data) == {"detail"}:
+            return _flatten(data["detail"], prefix)
+        return "; ".join(_flatten(value, f"{prefix}{key}: " if key != "non_field_errors" else prefix) for key, value in data.items())
+    if isinstance(data, list):
+        return "; ".join(_flatten(item, prefix) for item in data) if data else prefix.rstrip(": ")
+    return f"{prefix}{data}"

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from arena.api import export_views
+
+urlpatterns = [
+    path("datasets/<slug:slug>/export/", export_views.DatasetExportView.as_view(), name="api-dataset-export"),
+    path(
+        "datasets/<slug:slug>/export/dataset_info/",
+        export_views.DatasetInfoView.as_view(),
+        name="api-dataset-export-info",
+    ),
+]

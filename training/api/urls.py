@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from training.api import views
+
+urlpatterns = [
+    path("base-models/", views.BaseModelListCreateView.as_view(), name="api-base-model-list"),
+    path("recipes/", views.RecipeListCreateView.as_view(), name="api-recipe-list"),
+    path("benchmarks/", views.BenchmarkListCreateView.as_view(), name="api-benchmark-list"),
+    path("jobs/", views.JobListCreateView.as_view(), name="api-job-list"),
+    path("jobs/batch/", views.JobBatchView.as_view(), name="api-job-batch"),
+    path("jobs/<int:job_id>/", views.JobDetailView.as_view(), name="api-job-detail"),
+    path("jobs/<int:job_id>/cancel/", views.JobCancelView.as_view(), name="api-job-cancel"),
+    path("jobs/<int:job_id>/retry/", views.JobRetryView.as_view(), name="api-job-retry"),
+]
