@@ -104,6 +104,10 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Concurrent writers (threads, several server workers) must queue for SQLite's write lock, not fail at once
+    # with "database is locked": take the lock when a transaction starts and wait for it up to 20 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -164,7 +168,10 @@ ARENA_PREFLIGHT_RECORDS = env_int("ARENA_PREFLIGHT_RECORDS", 1000)
 ARENA_SCORING_CHUNK_ROWS = env_int("ARENA_SCORING_CHUNK_ROWS", 5000)
 ARENA_SCORING_BATCH_ROWS = env_int("ARENA_SCORING_BATCH_ROWS", 500)
 # Services called with ``dataset=`` after every successful ingest (dotted paths).
-ARENA_AFTER_INGEST_HOOKS: list[str] = [h for h in env_str("ARENA_AFTER_INGEST_HOOKS", "").split(",") if h]
+# By default a new dataset is added to the lineage overlap index (an `ingest`-queue task); set it empty to disable.
+ARENA_AFTER_INGEST_HOOKS: list[str] = [
+    h for h in env_str("ARENA_AFTER_INGEST_HOOKS", "lineage.services.dataset_index_enqueue").split(",") if h
+]
 
 # --- Celery ------------------------------------------------------------------
 # No broker configured means the embedded demo: tasks run in-process.

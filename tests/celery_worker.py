@@ -98,6 +98,7 @@ def worker_env(*, storage_dir: str, tmp_dir: str) -> dict:
         "ARENA_TMP_DIR": tmp_dir,
         "PYTHONUNBUFFERED": "1",
         "HF_HUB_OFFLINE": "1",
+        "ARENA_AFTER_INGEST_HOOKS": ",".join(settings.ARENA_AFTER_INGEST_HOOKS),
     }
     return env
 

@@ -30,6 +30,8 @@ def _isolated_storage(tmp_path, settings):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(storage)}},
     }
+    # Lineage indexing after ingest is on by default; tests that exercise it switch it on themselves.
+    settings.ARENA_AFTER_INGEST_HOOKS = []
     yield storage  # Django's setting_changed handler rebuilds default_storage
 
 

@@ -1,0 +1,19 @@
+"""The genealogy page: embeds the genealogy Dash app (importing it here registers it at startup)."""
+from __future__ import annotations
+
+from django.shortcuts import render
+
+import frontend.dash_apps.genealogy  # noqa: F401  (registers the "genealogy" DjangoDash app)
+from lineage.selectors import MAX_DEPTH
+
+
+def genealogy_page(request):
+    """``/lineage/?dataset=a&dataset=b&depth=2`` preselects targets; the app itself scopes data to the user."""
+    initial = {}
+    slugs = [s for value in request.GET.getlist("dataset") for s in value.split(",") if s.strip()]
+    if slugs:
+        initial["targets"] = {"value": slugs}
+    depth = request.GET.get("depth", "")
+    if depth.isdigit() and int(depth) <= MAX_DEPTH:
+        initial["depth"] = {"value": int(depth)}
+    return render(request, "lineage/genealogy.html", {"initial_arguments": initial or None})

@@ -1,0 +1,62 @@
+"""Helpers for lineage tests: real datasets registered and ingested through the registry."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+VOCAB = [f"w{i}" for i in range(3000)]
+
+
+def synthetic_samples(n: int, *, seed: int, words: int = 40) -> list[dict]:
+    """``n`` distinct alpaca samples of random words (disjoint across seeds with overwhelming probability)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        text = rng.choice(VOCAB, size=words)
+        out.append({"instruction": " ".join(text[: words // 2]), "output": " ".join(text[words // 2 :]), "id": f"s{seed}-{i}"})
+    return out
+
+
+def jsonl(samples: list[dict]) -> bytes:
+    return "\n".join(json.dumps(s) for s in samples).encode() + b"\n"
+
+
+@pytest.fixture
+def make_dataset():
+    from arena.services import dataset_register
+
+    def _make(owner, name: str, samples: list[dict], *, visibility: str = "public", domains=(), parents=()):
+        upload = io.BytesIO(jsonl(samples))
+        upload.name = f"{name}.jsonl"
+        dataset = dataset_register(
+            owner=owner,
+            upload=upload,
+            filename=upload.name,
+            name=name,
+            visibility=visibility,
+            domains=domains,
+            parents=parents,
+            ingest_now=True,
+        )
+        assert dataset.status == "ready", dataset.error
+        return dataset
+
+    return _make
+
+
+@pytest.fixture
+def family(user, make_dataset):
+    """A; B = 30% of A; C = 40 other A samples + 20 B samples + 40 new; D unrelated."""
+    a_samples = synthetic_samples(100, seed=1)
+    b_samples = a_samples[:30]
+    c_samples = a_samples[50:90] + b_samples[:20] + synthetic_samples(40, seed=3)
+    d_samples = synthetic_samples(80, seed=4)
+    return {
+        "A": make_dataset(user, "fam-a", a_samples),
+        "B": make_dataset(user, "fam-b", b_samples),
+        "C": make_dataset(user, "fam-c", c_samples),
+        "D": make_dataset(user, "fam-d", d_samples),
+    }

@@ -1,0 +1,155 @@
+"""Graph, analyses, overlap and export endpoints; private datasets never leak to another user."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from frontend.dash_apps import genealogy
+from lineage.selectors import lineage_analysis, lineage_graph, lineage_openlineage_events
+from lineage.services import dataset_overlap_index, edge_declare
+from tests.lineage.conftest import synthetic_samples
+
+TOL = 0.03
+
+
+@pytest.fixture
+def indexed_family(family):
+    for key in "ABCD":
+        dataset_overlap_index(dataset_id=family[key].pk)
+    return family
+
+
+@pytest.fixture
+def secret(user, make_dataset, indexed_family):
+    """Alice's private dataset: 50 of A's samples plus her own; declared and inferred child of A."""
+    samples = synthetic_samples(100, seed=1)[:50] + synthetic_samples(50, seed=41)
+    dataset = make_dataset(user, "alice-secret", samples, visibility="private")
+    edge_declare(child=dataset, parent=indexed_family["A"], relation="subset", evidence="private notes")
+    dataset_overlap_index(dataset_id=dataset.pk)
+    return dataset
+
+
+def _client(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_graph_endpoint(user, indexed_family):
+    body = _client(user).get("/api/v1/lineage/graph/", {"dataset": "fam-c", "depth": 2}).json()
+    nodes = {n["id"]: n for n in body["nodes"]}
+    assert set(nodes) == {"fam-a", "fam-b", "fam-c"}
+    assert nodes["fam-c"]["role"] == "target" and nodes["fam-a"]["role"] == "root" and nodes["fam-b"]["role"] == "intermediate"
+    edges = {(e["parent"], e["child"]): e for e in body["edges"]}
+    assert edges[("fam-a", "fam-c")]["relation"] == "mixture" and edges[("fam-a", "fam-c")]["origin"] == "inferred"
+    assert edges[("fam-a", "fam-b")]["relation"] == "subset"
+    depth0 = _client(user).get("/api/v1/lineage/graph/", {"dataset": ["fam-a", "fam-d"], "depth": 0}).json()
+    assert {n["id"] for n in depth0["nodes"]} == {"fam-a", "fam-d"} and depth0["edges"] == []
+    down = _client(user).get("/api/v1/lineage/graph/", {"dataset": "fam-a", "depth": 1}).json()
+    assert {n["id"] for n in down["nodes"]} == {"fam-a", "fam-b", "fam-c"}
+    assert _client(user).get("/api/v1/lineage/graph/", {"dataset": "fam-a", "depth": 99}).status_code == 400
+    assert _client(user).get("/api/v1/lineage/graph/", {"depth": 1}).status_code == 400
+    assert _client(user).get("/api/v1/lineage/graph/", {"dataset": "ghost"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_analysis(user, indexed_family):
+    result = lineage_analysis(viewer=user, slugs=["fam-b", "fam-c"], depth=3)
+    assert result["common_ancestors"] == ["fam-a"]
+    assert result["roots"] == ["fam-a"]
+    assert result["generation_depth"] == {"fam-a": 0, "fam-b": 1, "fam-c": 2}
+    assert result["ancestors"] == {"fam-a": 1}  # B's parent A, C's parents A and B (B is a target)
+    redundancy = {tuple(r["siblings"]): r for r in result["redundancy"]}
+    shares = redundancy[("fam-b", "fam-c")]["shared_share"]
+    assert shares["fam-b"] == pytest.approx(20 / 30, abs=TOL) and shares["fam-c"] == pytest.approx(0.2, abs=TOL)
+    assert any({"fam-a", "fam-b", "fam-c"} <= set(c) for c in result["communities"])
+    assert _client(user).get("/api/v1/lineage/analysis/", {"dataset": "fam-c"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_overlap_report(user, indexed_family):
+    body = _client(user).get("/api/v1/lineage/overlap/", {"dataset": "fam-c"}).json()
+    assert body["index"]["status"] == "ready"
+    rows = {o["dataset"]: o for o in body["overlaps"]}
+    assert set(rows) == {"fam-a", "fam-b"}
+    assert rows["fam-a"]["share_of_this_in_other"] == pytest.approx(0.6, abs=TOL)
+    assert rows["fam-b"]["share_of_other_in_this"] == pytest.approx(20 / 30, abs=TOL)
+
+
+@pytest.mark.django_db
+def test_openlineage_export(user, indexed_family):
+    events = _client(user).get("/api/v1/lineage/export/", {"dataset": "fam-c", "depth": 2}).json()
+    by_job = {e["job"]["name"]: e for e in events}
+    assert set(by_job) == {"derive:fam-b", "derive:fam-c"}
+    event = by_job["derive:fam-c"]
+    assert event["eventType"] == "COMPLETE" and event["run"]["runId"]
+    assert {i["name"] for i in event["inputs"]} == {"fam-a", "fam-b"}
+    assert event["outputs"][0]["name"] == "fam-c"
+    facet = event["inputs"][0]["inputFacets"]["arenaLineage"]
+    assert facet["origin"] == "inferred" and facet["relation"] == "mixture"
+    assert event["outputs"][0]["facets"]["version"]["datasetVersion"] == indexed_family["C"].content_hash
+    assert events == lineage_openlineage_events(viewer=user, slugs=["fam-c"], depth=2)  # deterministic
+
+
+@pytest.mark.django_db
+def test_private_dataset_never_reaches_another_user(user, other_user, secret):
+    # The owner sees it everywhere.
+    mine = lineage_graph(viewer=user, slugs=["fam-a"], depth=2)
+    assert "alice-secret" in {n["id"] for n in mine["nodes"]}
+    assert "alice-secret" in json.dumps(_client(user).get("/api/v1/lineage/overlap/", {"dataset": "fam-a"}).json())
+
+    for client in (_client(other_user), _client()):
+        for url, params in [
+            ("/api/v1/lineage/graph/", {"dataset": "fam-a", "depth": 5}),
+            ("/api/v1/lineage/analysis/", {"dataset": "fam-a", "depth": 5}),
+            ("/api/v1/lineage/edges/", {"history": "true"}),
+            ("/api/v1/lineage/edges/", {"dataset": "fam-a"}),
+            ("/api/v1/lineage/overlap/", {"dataset": "fam-a"}),
+            ("/api/v1/lineage/contamination/", {"dataset": "fam-a"}),
+            ("/api/v1/lineage/export/", {"dataset": "fam-a", "depth": 5}),
+        ]:
+            response = client.get(url, params)
+            assert response.status_code == 200, (url, response.content)
+            assert "alice-secret" not in response.content.decode() and "private notes" not in response.content.decode(), url
+        for url in ("/api/v1/lineage/graph/", "/api/v1/lineage/overlap/", "/api/v1/lineage/export/", "/api/v1/lineage/contamination/"):
+            assert client.get(url, {"dataset": "alice-secret"}).status_code == 404
+
+    # Dash callbacks, called directly with the user django-plotly-dash would inject.
+    for viewer in (other_user, None):
+        elements, _, _ = genealogy.render_graph(["fam-a"], 5, user=viewer)
+        assert elements and "alice-secret" not in json.dumps(elements)
+        elements, _, message = genealogy.render_graph(["alice-secret"], 2, user=viewer)
+        assert elements == [] and "no dataset" in message
+        options = genealogy.target_options("alice", ["alice-secret"], user=viewer)
+        assert "alice-secret" not in json.dumps(options)
+        assert "fam-a" in json.dumps(genealogy.target_options("fam", [], user=viewer))
+        card = genealogy.show_card({"id": "alice-secret"}, user=viewer)
+        assert "private notes" not in str(card) and "no dataset" in str(card)
+        card = genealogy.show_card({"id": "fam-a"}, user=viewer)
+        assert "alice-secret" not in str(card)
+    elements, _, _ = genealogy.render_graph(["fam-a"], 5, user=user)
+    assert "alice-secret" in json.dumps(elements)
+    assert "private notes" in str(genealogy.show_card({"id": "alice-secret"}, user=user))
+
+
+@pytest.mark.django_db
+def test_edge_list_and_graph_query_counts_do_not_grow_with_edges(user, make_dataset, indexed_family):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url: str, params: dict) -> int:
+        client = _client(user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, params).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = (count("/api/v1/lineage/edges/", {}), count("/api/v1/lineage/graph/", {"dataset": "fam-a", "depth": 1}))
+    for i in range(8):
+        extra = make_dataset(user, f"extra-{i}", synthetic_samples(3, seed=200 + i))
+        edge_declare(child=extra, parent=indexed_family["A"], relation="distillation", evidence=f"e{i}")
+    after = (count("/api/v1/lineage/edges/", {}), count("/api/v1/lineage/graph/", {"dataset": "fam-a", "depth": 1}))
+    assert after == before
