@@ -1,0 +1,38 @@
+"""Render lists of records as rich tables on stdout."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def print_table(rows: list[dict], *, columns: list[str] | None, title: str) -> None:
+    """A table of ``rows``; ``columns=None`` shows every key of the first row, in order."""
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)  # no folding when piped
+    if not rows:
+        console.print(f"{title}: nothing to show", markup=False)
+        return
+    if columns is None:
+        columns = list(rows[0])
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    console.print(table)
