@@ -280,11 +280,14 @@ def _embedder_max_length(*, directory: Path) -> int:
 @torch.inference_mode()
 def embed_texts(*, embedder: LoadedEmbedder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """float32 array (len(texts), dim) of L2-normalised mean-pooled embeddings; texts longer than the
-    embedder's max_length are truncated (the model cannot see more)."""
+    embedder's max_length are truncated (the model cannot see more). Texts are batched by length (less padding)
+    and returned in the given order."""
     dim = int(embedder.model.config.hidden_size)
     out = np.empty((len(texts), dim), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(texts), batch_size):
-        chunk = list(texts[start : start + batch_size])
+        members = order[start : start + batch_size]
+        chunk = [texts[i] for i in members]
         encoded = embedder.tokenizer(
             chunk, padding=True, truncation=True, max_length=embedder.max_length, return_tensors="pt"
         ).to(embedder.device)
@@ -292,7 +295,7 @@ def embed_texts(*, embedder: LoadedEmbedder, texts: Sequence[str], batch_size: i
         mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
-        out[start : start + len(chunk)] = pooled.cpu().numpy()
+        out[members] = pooled.cpu().numpy()
     return out
 
 
