@@ -1,0 +1,87 @@
+"""Jobs through a real Celery worker on the ``gpu`` queue: end to end, crash + resume, cancel."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from training.models import EvalResult, Job
+from training.services import job_cancel, job_checkpoint_root, job_create, recipe_create
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _wait(job, *, until, timeout=150.0, worker=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if until(job):
+            return job
+        time.sleep(0.3)
+    log = worker.log() if worker else ""
+    raise AssertionError(f"job {job.pk} stuck in {job.status}/{job.stage}: {job.error}\n{job.logs[-2000:]}\n{log}")
+
+
+def test_job_trains_and_evaluates_through_the_worker(celery_worker, user, tiny_base, recipe, benchmarks, make_dataset):
+    worker = celery_worker(queues=["gpu"])
+    dataset = make_dataset()
+    job = job_create(dataset=dataset, base_model=tiny_base, recipe=recipe, seed=0, benchmarks=benchmarks, user=user)
+    job = _wait(job, until=lambda j: j.status in ("succeeded", "failed"), worker=worker)
+    assert job.status == "succeeded", job.error
+    assert job.attempts == 1 and job.progress == 1.0 and job.task_id
+    assert job.metrics["train_steps"] == 12  # 96 samples / batch 8
+    assert job.metrics["train_loss_last"] < job.metrics["train_loss_first"]
+    assert job.environment["torch"] and job.device == "cpu"
+    results = {r.benchmark.slug: r for r in job.results.select_related("benchmark")}
+    assert set(results) == {b.slug for b in benchmarks}
+    for result in results.values():
+        assert 0.0 <= result.score <= 1.0 and result.n_items == 12
+        assert result.stderr == pytest.approx((result.score * (1 - result.score) / 12) ** 0.5)
+    assert "step 12/12" in job.logs
+    assert not job_checkpoint_root(job).exists()  # checkpoints are removed once results are recorded
+
+
+def test_crashed_worker_resumes_from_checkpoint(celery_worker, monkeypatch, user, tiny_base, benchmarks, make_dataset):
+    recipe = recipe_create(name="resume recipe", learning_rate=3e-3, epochs=1.0, batch_size=8, max_length=48)
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "1")  # the broker hands an unacked task out again after 1 s
+    monkeypatch.setenv("ARENA_CHECKPOINT_EVERY", "5")
+    monkeypatch.setenv("ARENA_FAULT_KILL_AT_STEP", "7")  # first attempt: the worker SIGKILLs itself after step 7
+    first = celery_worker(queues=["gpu"])
+    job = job_create(dataset=make_dataset(), base_model=tiny_base, recipe=recipe, seed=1, benchmarks=benchmarks, user=user)
+    deadline = time.monotonic() + 120
+    while first.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert first.process.poll() is not None, "the worker should have died at step 7"
+    job.refresh_from_db()
+    assert job.status == "running" and job.attempts == 1
+    assert job.metrics.get("checkpoint_step") == 5
+    assert not job.results.exists()
+
+    monkeypatch.delenv("ARENA_FAULT_KILL_AT_STEP")
+    time.sleep(1.5)
+    second = celery_worker(queues=["gpu"])
+    job = _wait(job, until=lambda j: j.status in ("succeeded", "failed"), worker=second)
+    assert job.status == "succeeded", job.error
+    assert job.attempts == 2
+    assert job.metrics["resumed_from_step"] == 5
+    assert "resumed from checkpoint at step 5" in job.logs
+    before, after = job.logs.split("resuming", 1)
+    assert "step 1/12" in before and "step 1/12" not in after  # the second attempt did not start over
+    assert "step 10/12" in after and "step 12/12" in after
+    assert EvalResult.objects.filter(job=job).count() == len(benchmarks)
+
+
+def test_cancel_a_running_job(celery_worker, user, tiny_base, benchmarks, make_dataset):
+    long_recipe = recipe_create(name="long recipe", learning_rate=1e-3, epochs=50.0, batch_size=8, max_length=48)
+    worker = celery_worker(queues=["gpu"])
+    job = job_create(dataset=make_dataset(), base_model=tiny_base, recipe=long_recipe, seed=0, benchmarks=benchmarks,
+                     user=user)
+    job = _wait(job, until=lambda j: j.status == "running" and j.progress > 0, worker=worker)
+    job_cancel(job=job, user=user)
+    job = _wait(job, until=lambda j: j.status != "running", timeout=60, worker=worker)
+    assert job.status == "cancelled"
+    assert job.finished_at is not None and "cancelled at step" in job.logs
+    assert not job.results.exists()
+    assert not job_checkpoint_root(job).parent.exists()
+    assert job.progress < 0.8

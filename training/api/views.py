@@ -1,0 +1,175 @@
+"""Training REST endpoints: thin adapters over training.services and training.selectors."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from arena.selectors import dataset_get
+from training import selectors, services
+from training.api.serializers import (
+    BaseModelSerializer,
+    BenchmarkCreateSerializer,
+    BenchmarkSerializer,
+    JobBatchSerializer,
+    JobCreateSerializer,
+    JobDetailSerializer,
+    JobSerializer,
+    RecipeSerializer,
+)
+
+
+def _paginate(view, request, queryset, serializer_class):
+    paginator = LimitOffsetPagination()
+    paginator.default_limit = 50
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
+
+
+class BaseModelListCreateView(APIView):
+    """Anyone may list; registering a base model names a path on the workers, so it is for staff."""
+
+    def get_permissions(self):
+        return [IsAdminUser()] if self.request.method == "POST" else []
+
+    @extend_schema(responses=BaseModelSerializer(many=True))
+    def get(self, request):
+        return _paginate(self, request, selectors.base_model_list(), BaseModelSerializer)
+
+    @extend_schema(request=BaseModelSerializer, responses={201: BaseModelSerializer})
+    def post(self, request):
+        serializer = BaseModelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        model = services.base_model_create(
+            name=data["name"], path=data["path"], revision=data.get("revision", ""), description=data.get("description", "")
+        )
+        return Response(BaseModelSerializer(model).data, status=status.HTTP_201_CREATED)
+
+
+class RecipeListCreateView(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=RecipeSerializer(many=True))
+    def get(self, request):
+        return _paginate(self, request, selectors.recipe_list(), RecipeSerializer)
+
+    @extend_schema(request=RecipeSerializer, responses={201: RecipeSerializer})
+    def post(self, request):
+        serializer = RecipeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recipe = services.recipe_create(**serializer.validated_data)
+        return Response(RecipeSerializer(recipe).data, status=status.HTTP_201_CREATED)
+
+
+class BenchmarkListCreateView(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(parameters=[OpenApiParameter("domain", str)], responses=BenchmarkSerializer(many=True))
+    def get(self, request):
+        return _paginate(self, request, selectors.benchmark_list(domain=request.query_params.get("domain", "")),
+                         BenchmarkSerializer)
+
+    @extend_schema(request=BenchmarkCreateSerializer, responses={201: BenchmarkSerializer})
+    def post(self, request):
+        serializer = BenchmarkCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        benchmark = services.benchmark_create(
+            name=data["name"], domain=data["domain"], kind=data["kind"], metric=data["metric"],
+            upload=data["file"], filename=data["file"].name, description=data["description"],
+        )
+        return Response(BenchmarkSerializer(benchmark).data, status=status.HTTP_201_CREATED)
+
+
+class _LaunchThrottled:
+    throttle_scope = "job_launch"
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+
+class JobListCreateView(_LaunchThrottled, APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name, str) for name in ("status", "dataset", "base_model", "batch", "created_by")],
+        responses=JobSerializer(many=True),
+    )
+    def get(self, request):
+        params = request.query_params
+        qs = selectors.job_list(
+            viewer=request.user, status=params.get("status", ""), dataset=params.get("dataset", ""),
+            base_model=params.get("base_model", ""), batch=params.get("batch", ""),
+            created_by=params.get("created_by", ""),
+        ).prefetch_related("benchmarks")
+        return _paginate(self, request, qs, JobSerializer)
+
+    @extend_schema(request=JobCreateSerializer, responses={201: JobDetailSerializer})
+    def post(self, request):
+        serializer = JobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = services.job_create(
+            dataset=dataset_get(viewer=request.user, slug=data["dataset"]) if data.get("dataset") else None,
+            base_model=selectors.base_model_get(slug=data["base_model"]),
+            recipe=selectors.recipe_get(slug=data["recipe"]) if data.get("recipe") else None,
+            seed=data["seed"],
+            benchmarks=selectors.benchmarks_by_slugs(slugs=data["benchmarks"]),
+            user=request.user,
+        )
+        job = selectors.job_get(viewer=request.user, job_id=job.pk)
+        return Response(JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class JobBatchView(_LaunchThrottled, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=JobBatchSerializer, responses={201: JobSerializer(many=True)})
+    def post(self, request):
+        serializer = JobBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        jobs = services.jobs_launch_batch(
+            dataset=dataset_get(viewer=request.user, slug=data["dataset"]) if data.get("dataset") else None,
+            base_models=selectors.base_models_by_slugs(slugs=data["base_models"]),
+            seeds=data["seeds"],
+            recipe=selectors.recipe_get(slug=data["recipe"]) if data.get("recipe") else None,
+            benchmarks=selectors.benchmarks_by_slugs(slugs=data["benchmarks"]),
+            user=request.user,
+        )
+        qs = selectors.job_list(viewer=request.user).filter(pk__in=[j.pk for j in jobs]).order_by("id")
+        return Response(
+            {"batch": str(jobs[0].batch), "jobs": JobSerializer(qs.prefetch_related("benchmarks"), many=True).data},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class JobDetailView(APIView):
+    @extend_schema(responses=JobDetailSerializer)
+    def get(self, request, job_id: int):
+        return Response(JobDetailSerializer(selectors.job_get(viewer=request.user, job_id=job_id)).data)
+
+
+class JobCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=JobDetailSerializer)
+    def post(self, request, job_id: int):
+        job = services.job_cancel(job=selectors.job_get(viewer=request.user, job_id=job_id), user=request.user)
+        return Response(JobDetailSerializer(selectors.job_get(viewer=request.user, job_id=job.pk)).data)
+
+
+class JobRetryView(_LaunchThrottled, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=JobDetailSerializer)
+    def post(self, request, job_id: int):
+        job = services.job_retry(job=selectors.job_get(viewer=request.user, job_id=job_id), user=request.user)
+        return Response(JobDetailSerializer(selectors.job_get(viewer=request.user, job_id=job.pk)).data)
