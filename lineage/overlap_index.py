@@ -104,18 +104,35 @@ def insert_buckets(*, dataset_id: int, signature_file: str, params: MinHashParam
     inserted = 0
     with transaction.atomic(), open_signatures(signature_file) as (sig, rep):
         LshBucket.objects.filter(dataset_id=dataset_id).delete()
-        with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
-            copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
+        with _bucket_writer(dataset_id=dataset_id) as write:
             for lo in range(0, sig.shape[0], 50_000):
                 block = np.asarray(sig[lo : lo + 50_000])
                 idx = np.arange(lo, lo + block.shape[0], dtype=np.int64)
                 keep = (np.asarray(rep[lo : lo + block.shape[0]]) == idx) & ~(block == EMPTY_SLOT).all(axis=1)
                 keys = band_keys(block[keep], params=params)  # (k, bands)
-                sample_idx = np.repeat(idx[keep], params.bands)
-                copy.write(_copy_payload(keys.reshape(-1), dataset_id, sample_idx))
+                write(keys.reshape(-1).astype(np.int64), np.repeat(idx[keep], params.bands))
                 inserted += keys.size
-            copy.write(struct.pack(">h", -1))
     return inserted
+
+
+@contextlib.contextmanager
+def _bucket_writer(*, dataset_id: int) -> Iterator:
+    """``write(keys, sample_idx)`` into the LSH table: binary COPY on PostgreSQL, batched INSERTs elsewhere
+    (the SQLite demo database)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
+            copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
+            yield lambda keys, sample_idx: copy.write(_copy_payload(keys, dataset_id, sample_idx))
+            copy.write(struct.pack(">h", -1))
+        return
+    table = LshBucket._meta.db_table
+    sql = f"INSERT INTO {table} (key, dataset_id, sample_idx) VALUES (%s, %s, %s)"
+
+    def write(keys: np.ndarray, sample_idx: np.ndarray) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(k, dataset_id, i) for k, i in zip(keys.tolist(), sample_idx.tolist())])
+
+    yield write
 
 
 # One index probe per key: the LIMIT keeps PostgreSQL from flattening the LATERAL subquery into a hash join
@@ -129,6 +146,32 @@ CROSS JOIN LATERAL (
     LIMIT {MAX_MATCHES_PER_KEY}
 ) o
 """
+
+
+def _probe(*, keys: np.ndarray, dataset_id: int) -> list[tuple[int, int, int]]:
+    """(1-based position in ``keys``, other dataset id, other sample idx) for every indexed row sharing a key."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # many cheap index probes: compiling the plan costs more than it saves
+            cursor.execute(_PROBE_SQL, [keys.tolist(), dataset_id])
+            return cursor.fetchall()
+    positions: dict[int, list[int]] = {}
+    for position, key in enumerate(keys.tolist(), start=1):
+        positions.setdefault(key, []).append(position)
+    unique = list(positions)
+    rows: list[tuple[int, int, int]] = []
+    table = LshBucket._meta.db_table
+    with connection.cursor() as cursor:
+        for lo in range(0, len(unique), 500):  # SQLite's bound-parameter limit
+            chunk = unique[lo : lo + 500]
+            cursor.execute(
+                f"SELECT key, dataset_id, sample_idx FROM {table} "
+                f"WHERE key IN ({', '.join(['%s'] * len(chunk))}) AND dataset_id <> %s",
+                [*chunk, dataset_id],
+            )
+            for key, other, sample_idx in cursor.fetchall():
+                rows.extend((position, other, sample_idx) for position in positions[key])
+    return rows
 
 
 def _candidate_pairs(
@@ -147,10 +190,7 @@ def _candidate_pairs(
             continue
         keys = band_keys(block[keep], params=params).reshape(-1)
         owner = np.repeat(idx[keep], params.bands)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")  # many cheap index probes: compiling the plan costs more than it saves
-            cursor.execute(_PROBE_SQL, [keys.tolist(), dataset_id])
-            rows = cursor.fetchall()
+        rows = _probe(keys=keys.astype(np.int64), dataset_id=dataset_id)
         if len(rows) >= MAX_MATCHES_PER_KEY:
             counts = np.bincount(np.asarray([r[0] for r in rows], dtype=np.int64))
             if counts.max() >= MAX_MATCHES_PER_KEY:

@@ -12,7 +12,10 @@ def genealogy_page(request):
     initial = {}
     slugs = [s for value in request.GET.getlist("dataset") for s in value.split(",") if s.strip()]
     if slugs:
-        initial["targets"] = {"value": slugs}
+        # the dropdown drops values missing from its options, so the options come with them (visible ones only)
+        options = frontend.dash_apps.genealogy.target_options(None, slugs, user=request.user)
+        visible = {o["value"] for o in options}
+        initial["targets"] = {"value": [s for s in slugs if s in visible], "options": options}
     depth = request.GET.get("depth", "")
     if depth.isdigit() and int(depth) <= MAX_DEPTH:
         initial["depth"] = {"value": int(depth)}

@@ -56,6 +56,8 @@ STYLESHEET = [
             "border-width": 3,
             "border-color": ROLE_COLOURS["intermediate"],
             "text-valign": "bottom",
+            "text-wrap": "wrap",  # long names and contamination notes wrap instead of overlapping
+            "text-max-width": "150px",
         },
     },
     *({"selector": f".domain-{d}", "style": {"background-color": c}} for d, c in DOMAIN_COLOURS.items()),
@@ -180,7 +182,7 @@ def graph_elements(graph: dict) -> tuple[list[dict], dict]:
     if big:
         layout = {"name": "grid", "animate": False, "avoidOverlap": False}
     else:
-        layout = {"name": "breadthfirst", "directed": True, "animate": False, "spacingFactor": 1.1,
+        layout = {"name": "breadthfirst", "directed": True, "animate": False, "spacingFactor": 1.6,
                   "roots": [n["id"] for n in graph["nodes"] if n["role"] == "root"] or None}
         if layout["roots"] is None:
             del layout["roots"]

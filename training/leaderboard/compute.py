@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Max, Sum
 
 from training.leaderboard import stats
@@ -108,15 +109,28 @@ def board_get(*, base_model: BaseModel) -> Board:
     return board
 
 
+def _seed_scores(*, base_model: BaseModel) -> list[tuple[int | None, int, list[float]]]:
+    """(dataset id, benchmark id, scores ordered by seed) of the base model's succeeded jobs.
+
+    PostgreSQL aggregates the seed scores into arrays; other databases (the SQLite demo) group in Python.
+    """
+    results = EvalResult.objects.filter(job__base_model_id=base_model.pk, job__status=Job.Status.SUCCEEDED).order_by()
+    if connection.vendor == "postgresql":
+        return list(
+            results.values("job__dataset_id", "benchmark_id")
+            .annotate(scores=ArrayAgg("score", order_by=("job__seed", "job_id")))
+            .values_list("job__dataset_id", "benchmark_id", "scores")
+        )
+    grouped: dict[tuple[int | None, int], list[float]] = {}
+    ordered = results.order_by("job__seed", "job_id").values_list("job__dataset_id", "benchmark_id", "score")
+    for dataset_id, benchmark_id, score in ordered:
+        grouped.setdefault((dataset_id, benchmark_id), []).append(score)
+    return [(d, b, scores) for (d, b), scores in grouped.items()]
+
+
 def board_compute(*, base_model: BaseModel, stamp: tuple = ()) -> Board:
     """Aggregate the results in SQL per (dataset, benchmark) -- seed scores as an array -- then compute."""
-    rows = list(
-        EvalResult.objects.filter(job__base_model_id=base_model.pk, job__status=Job.Status.SUCCEEDED)
-        .order_by()
-        .values("job__dataset_id", "benchmark_id")
-        .annotate(scores=ArrayAgg("score", order_by=("job__seed", "job_id")))
-        .values_list("job__dataset_id", "benchmark_id", "scores")
-    )
+    rows = _seed_scores(base_model=base_model)
     bench_ids = sorted({b for _, b, _ in rows})
     benchmarks = [
         BenchmarkColumn(id=b.pk, slug=b.slug, name=b.name, domain=b.domain)

@@ -1,0 +1,149 @@
+"""The embedded demo, end to end: what a new user meets first.
+
+Each step calls the same services the API calls; nothing is hard-coded. The datasets come from
+``training.demo`` (generated task family: clean, noisy labels, heavy duplicates, a mix), so the
+leaderboard that results is a real measurement of their value.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from arena.models import Dataset
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-password"
+DIVERSE_NAME = "Demo arithmetic+logic (clean), diverse half"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    seeds: tuple[int, ...] = (0, 1, 2)
+    model_scorers: bool = True  # embedding (MiniLM) and setwise scorers
+    # Causal-LM scorers (SmolLM2-135M): ~150-350 tokens/s on 2 CPU cores, i.e. tens of minutes for the
+    # demo's 8,000+ samples, so they are opt-in on a CPU.
+    lm_scorers: bool = False
+    training: bool = True
+
+
+def demo_scorer_names(*, plan: DemoPlan) -> list[str]:
+    """Every registered scorer that runs on a CPU without an external service, as the plan allows."""
+    from scoring.scorers.base import scorer_classes
+
+    names = []
+    for name, cls in scorer_classes().items():
+        meta = cls.meta
+        if meta.axis == "judge":
+            continue  # needs an OpenAI-compatible endpoint
+        if meta.needs_model and not plan.model_scorers:
+            continue
+        if name in _LM_SCORERS and not plan.lm_scorers:
+            continue
+        names.append(name)
+    return names
+
+
+_LM_SCORERS = {"ppl_qa", "ppl_a", "ifd", "ifd_misaligned", "loss_a_given_q"}
+
+
+def _score(*, owner, dataset: Dataset, scorer_names: list[str], say: Say) -> None:
+    from scoring.models import ScoringRun
+    from scoring.services import scoring_run_start
+
+    done = ScoringRun.objects.filter(dataset=dataset, status=ScoringRun.Status.SUCCEEDED).order_by("-id").first()
+    if done is not None and {s["name"] for s in done.scorers} >= set(scorer_names):
+        say(f"  {dataset.slug}: already scored (run {done.pk})")
+        return
+    run = scoring_run_start(dataset=dataset, scorers=[{"name": n} for n in scorer_names], user=owner)
+    run.refresh_from_db()
+    say(f"  {dataset.slug}: scoring run {run.pk} {run.status} ({len(scorer_names)} scorers, {dataset.sample_count} samples)")
+    if run.status != ScoringRun.Status.SUCCEEDED:
+        raise RuntimeError(f"scoring run {run.pk} on {dataset.slug} ended {run.status}: {run.error}")
+
+
+def _diverse_subset(*, owner, parent: Dataset, say: Say) -> Dataset:
+    """Export the more diverse half of ``parent`` (kNN distance at or above its median): a 'filtered from' child."""
+    from scoring.selectors import dataset_score_summary
+    from scoring.services import scores_export_subset
+
+    existing = Dataset.objects.filter(owner=owner, name=DIVERSE_NAME).exclude(status=Dataset.Status.FAILED).first()
+    if existing:
+        return existing
+    knn = next(s for s in dataset_score_summary(dataset=parent) if s["scorer"] == "knn_distance")
+    threshold = knn["median"]
+    child = scores_export_subset(
+        dataset=parent,
+        user=owner,
+        name=DIVERSE_NAME,
+        filters=[f"knn_distance.raw:{threshold}:"],
+        visibility="public",
+        ingest_now=True,
+    )
+    say(f"  exported {child.slug}: {child.sample_count} of {parent.sample_count} samples with kNN distance >= {threshold:.4f}")
+    return child
+
+
+def _contamination(*, owner, datasets: list[Dataset], benchmarks, say: Say) -> None:
+    from lineage.models import ContaminationFinding
+    from lineage.services import contamination_scan_request
+
+    for dataset in datasets:
+        todo = [b for b in benchmarks if not ContaminationFinding.objects.filter(dataset=dataset, benchmark=b).exists()]
+        if todo:
+            contamination_scan_request(user=owner, dataset=dataset, benchmarks=todo)
+        hits = ContaminationFinding.objects.filter(dataset=dataset, items_contaminated__gt=0).count()
+        say(f"  {dataset.slug}: scanned against {len(benchmarks)} benchmarks, {hits} with overlapping items")
+
+
+def _leaderboard_lines(*, owner, base_model) -> list[str]:
+    from training.leaderboard.selectors import leaderboard_get
+
+    board = leaderboard_get(viewer=owner, base_model=base_model.slug)
+    lines = [f"Leaderboard, base model {base_model.name} (overall score, 95% bootstrap CI over seeds):"]
+    if board.reference:
+        lines.append(f"  base  {board.reference['score']:.3f}                 {base_model.name} (no fine-tuning)")
+    for row in board.rows:
+        lines.append(
+            f"  #{row['rank']:<3} {row['score']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}] "
+            f"delta {row['delta']:+.3f}  {row['name']}"
+        )
+    return lines
+
+
+def demo_run(*, owner, plan: DemoPlan, say: Say) -> list[str]:
+    from lineage.models import LineageEdge
+    from training.demo.services import demo_build
+
+    say("1/5 registering benchmarks, base models and demo datasets (with declared lineage)")
+    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=False)
+    datasets = list(build.datasets.values())
+    for dataset in datasets:
+        say(f"  {dataset.slug}: {dataset.status}, {dataset.sample_count} samples")
+
+    names = demo_scorer_names(plan=plan)
+    say(f"2/5 scoring every sample on {len(names)} axes: {', '.join(names)}")
+    for dataset in datasets:
+        _score(owner=owner, dataset=dataset, scorer_names=names, say=say)
+    if "knn_distance" in names:
+        _diverse_subset(owner=owner, parent=build.datasets["clean"], say=say)
+
+    say("3/5 lineage: overlap index (inferred edges) and benchmark contamination")
+    every = list(Dataset.objects.filter(owner=owner, status=Dataset.Status.READY))
+    _contamination(owner=owner, datasets=every, benchmarks=build.benchmarks, say=say)
+    inferred = LineageEdge.objects.filter(origin=LineageEdge.Origin.INFERRED, superseded_at__isnull=True)
+    for edge in inferred.select_related("child", "parent"):
+        say(f"  inferred {edge.relation} (confidence {edge.confidence:.2f}): {edge.parent.slug} -> {edge.child.slug}")
+
+    if not plan.training:
+        return ["training skipped (--no-training)"]
+    jobs = len(plan.seeds) * (len(datasets) + 1)
+    say(f"4/5 training and evaluating the tiny proxy model: {jobs} jobs ({len(datasets)} datasets + base, seeds {plan.seeds})")
+    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=True)
+    failed = [job for job in build.jobs if job.status != "succeeded"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} demo job(s) did not succeed, e.g. job {failed[0].pk}: {failed[0].error}")
+
+    say("5/5 leaderboard")
+    return _leaderboard_lines(owner=owner, base_model=build.tiny)
