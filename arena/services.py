@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import logging
 import os
 import shutil
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
+from arena.domains import DEFAULT_DOMAINS
 from arena.errors import Conflict, Forbidden, InvalidInput, TooLarge
 from arena.ingest.errors import IngestError
 from arena.ingest.formats import SAMPLE_FORMATS
@@ -29,6 +29,7 @@ from arena.storage import (
     local_copy,
     samples_file_name,
     store_file,
+    stream_upload_to_path,
     temporary_path,
     tmp_dir,
     upload_file_name,
@@ -55,28 +56,17 @@ def _unique_slug(name: str) -> str:
 
 
 def domains_resolve(*, names: Iterable[str]) -> list[Domain]:
+    """The Domain rows for ``names``; canonical tags are (re)created on demand, any other name is refused."""
     names = [n.strip().lower() for n in names if n and n.strip()]
     found = {d.name: d for d in Domain.objects.filter(name__in=names)}
+    for name in set(names) - set(found):
+        if name in DEFAULT_DOMAINS:
+            found[name], _ = Domain.objects.get_or_create(name=name, defaults={"description": DEFAULT_DOMAINS[name]})
     unknown = sorted(set(names) - set(found))
     if unknown:
-        known = ", ".join(Domain.objects.values_list("name", flat=True))
+        known = ", ".join(sorted(set(DEFAULT_DOMAINS) | set(Domain.objects.values_list("name", flat=True))))
         raise InvalidInput(f"unknown domain tag(s) {', '.join(unknown)}; known tags: {known}")
     return [found[n] for n in dict.fromkeys(names)]
-
-
-def _copy_upload(upload: IO[bytes], *, path: str, max_bytes: int) -> tuple[int, str]:
-    """Stream an upload to ``path``; returns (size, sha256). Refuses more than ``max_bytes``."""
-    digest = hashlib.sha256()
-    size = 0
-    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1024 * 1024), b"")
-    with open(path, "wb") as out:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > max_bytes:
-                raise TooLarge(f"the upload exceeds the {max_bytes:,}-byte size limit (ARENA_MAX_UPLOAD_BYTES)")
-            digest.update(chunk)
-            out.write(chunk)
-    return size, digest.hexdigest()
 
 
 def _check_quota(*, owner, incoming_bytes: int) -> None:
@@ -142,7 +132,7 @@ def dataset_register(
             raise Forbidden(f"cannot declare parent {spec.dataset.slug!r}: it is private to another user")
 
     with temporary_path(suffix="-" + os.path.basename(filename or "upload")) as tmp:
-        size, raw_sha256 = _copy_upload(upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
+        size, raw_sha256 = stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
         _check_quota(owner=owner, incoming_bytes=size)
         duplicate = _duplicate_visible_to(owner=owner, field="raw_sha256", value=raw_sha256)
         if duplicate is not None:

@@ -6,16 +6,20 @@ switching the storage backend touches nothing else.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+
+from arena.errors import TooLarge
 
 
 def tmp_dir() -> str:
@@ -48,6 +52,24 @@ def store_file(*, local_path: str, name: str) -> str:
         return name
     with open(local_path, "rb") as handle:
         return default_storage.save(name, File(handle))
+
+
+def stream_upload_to_path(*, upload: IO[bytes], path: str, max_bytes: int) -> tuple[int, str]:
+    """Stream an upload (Django UploadedFile or any binary file) to ``path``; returns (size, sha256).
+
+    Refuses more than ``max_bytes`` with :class:`TooLarge` as soon as the limit is passed.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1024 * 1024), b"")
+    with open(path, "wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge(f"the upload exceeds the {max_bytes:,}-byte size limit (ARENA_MAX_UPLOAD_BYTES)")
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
 
 
 def delete_quietly(name: str) -> None:

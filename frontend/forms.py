@@ -1,18 +1,22 @@
 from django import forms
 
+from arena.domains import DEFAULT_DOMAINS
 from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.sources import FILE_FORMATS
 from arena.models import Dataset, Domain
 from lineage.models import LineageEdge
 
 
+def _domain_choices() -> list[tuple[str, str]]:
+    names = sorted(set(DEFAULT_DOMAINS) | set(Domain.objects.values_list("name", flat=True)))
+    return [(name, name) for name in names]
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="JSONL, JSON array, Parquet or CSV; optionally gzip (.gz) or zstd (.zst)")
     name = forms.CharField(max_length=200)
     visibility = forms.ChoiceField(choices=Dataset.Visibility.choices, initial="public")
-    domains = forms.ModelMultipleChoiceField(
-        queryset=Domain.objects.all(), required=False, to_field_name="name", widget=forms.CheckboxSelectMultiple
-    )
+    domains = forms.MultipleChoiceField(choices=_domain_choices, required=False, widget=forms.CheckboxSelectMultiple)
     license = forms.CharField(max_length=100, required=False)
     source_url = forms.URLField(required=False, assume_scheme="https")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -73,7 +73,7 @@ def dataset_upload_page(request):
                 filename=data["file"].name,
                 name=data["name"],
                 visibility=data["visibility"],
-                domains=[d.name for d in data["domains"]],
+                domains=data["domains"],
                 license=data["license"],
                 description=data["description"],
                 source_url=data["source_url"],

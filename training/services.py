@@ -31,8 +31,7 @@ from django.utils.text import slugify
 
 from arena.errors import ArenaError, Conflict, Forbidden, InvalidInput
 from arena.models import Dataset
-from arena.services import _copy_upload  # noqa: PLC2701 - the registry's streaming, size-capped upload copy
-from arena.storage import delete_quietly, store_file, temporary_path
+from arena.storage import delete_quietly, store_file, stream_upload_to_path, temporary_path
 from training.benchmark_items import METRICS_BY_KIND, check_item_file
 from training.evaluation.code_exec import require_code_execution
 from training.evaluation.common import EvaluationCancelled
@@ -156,7 +155,7 @@ def benchmark_create(
         raise InvalidInput(f"benchmark item files must be .jsonl or .parquet, got {filename!r}")
     slug = _unique(Benchmark, name)
     with temporary_path(suffix=suffix) as tmp:
-        _copy_upload(upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
+        stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
         try:
             count = check_item_file(tmp, filename=filename, kind=kind)
         except InvalidInput as exc:

@@ -1,21 +1,11 @@
 from django.db import migrations
 
-DEFAULT_DOMAINS = [
-    ("general", "General instruction following and chat"),
-    ("math", "Mathematics"),
-    ("code", "Programming"),
-    ("reasoning", "Logical and multi-step reasoning"),
-    ("science", "Natural sciences"),
-    ("multilingual", "Non-English or translated data"),
-    ("safety", "Safety and refusal behaviour"),
-    ("chat", "Multi-turn conversation"),
-    ("medical", "Medicine and health"),
-]
+from arena.domains import DEFAULT_DOMAINS
 
 
 def add_domains(apps, schema_editor):
     Domain = apps.get_model("arena", "Domain")
-    for name, description in DEFAULT_DOMAINS:
+    for name, description in DEFAULT_DOMAINS.items():
         Domain.objects.get_or_create(name=name, defaults={"description": description})
 
 

@@ -10,18 +10,18 @@ from django.core.files.storage import default_storage
 
 from arena.models import Dataset
 from arena.services import dataset_register
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
 
 def _wait_for(dataset_id: int, statuses: set[str], timeout: float = 120) -> Dataset:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dataset = Dataset.objects.get(pk=dataset_id)
-        if dataset.status in statuses:
-            return dataset
-        time.sleep(0.2)
-    raise AssertionError(f"dataset {dataset_id} still {dataset.status} after {timeout}s")
+    return wait_until(
+        lambda: Dataset.objects.get(pk=dataset_id),
+        lambda dataset: dataset.status in statuses,
+        timeout=timeout,
+        describe=lambda dataset: f"dataset {dataset_id} still {dataset.status}",
+    )
 
 
 def test_ingest_runs_on_a_real_worker_with_progress(celery_worker, user, make_upload, settings):

@@ -162,3 +162,13 @@ def test_reingest_of_a_ready_dataset_is_a_no_op(user, make_upload):
     dataset = _register(user, make_upload, _jsonl(GOOD))
     again = dataset_ingest(dataset_id=dataset.pk)
     assert again.status == Dataset.Status.READY and again.samples_file == dataset.samples_file
+
+
+def test_canonical_domains_are_restored_when_missing(user, make_upload):
+    from arena.models import Domain
+
+    Domain.objects.all().delete()  # e.g. a flushed database
+    dataset = _register(user, make_upload, _jsonl(GOOD), domains=["math"])
+    assert [d.name for d in dataset.domains.all()] == ["math"]
+    with pytest.raises(InvalidInput, match="unknown domain tag\\(s\\) poetry; known tags: chat, code, general"):
+        _register(user, make_upload, _jsonl(GOOD[:4]), domains=["poetry"])

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 
 from arena.models import Dataset
 from arena.services import dataset_register
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.slow]
 
@@ -19,13 +20,13 @@ VISIBILITY_TIMEOUT = 5  # seconds before an unacknowledged message goes back to 
 
 
 def _poll(dataset_id: int, done, *, timeout: float, what: str) -> Dataset:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dataset = Dataset.objects.get(pk=dataset_id)
-        if done(dataset):
-            return dataset
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen in {timeout}s: status {dataset.status}, progress {dataset.progress}")
+    return wait_until(
+        lambda: Dataset.objects.get(pk=dataset_id),
+        done,
+        timeout=timeout,
+        interval=0.05,
+        describe=lambda dataset: f"{what}: status {dataset.status}, progress {dataset.progress}",
+    )
 
 
 def _stored_files(root) -> set[str]:

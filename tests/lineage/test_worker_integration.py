@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 
@@ -10,18 +9,19 @@ from arena.models import Dataset
 from arena.services import dataset_register
 from lineage.models import DatasetSignature, LineageEdge
 from tests.lineage.conftest import jsonl, synthetic_samples
+from tests.polling import wait_until
 
 HOOK = "lineage.services.dataset_index_enqueue"
 
 
 def _wait_indexed(dataset: Dataset, timeout: float = 90.0) -> DatasetSignature:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = DatasetSignature.objects.filter(dataset=dataset).first()
-        if record is not None and record.status in ("ready", "failed"):
-            return record
-        time.sleep(0.3)
-    raise AssertionError(f"dataset {dataset.slug} was not indexed in {timeout}s: {record and record.status}")
+    return wait_until(
+        lambda: DatasetSignature.objects.filter(dataset=dataset).first(),
+        lambda record: record is not None and record.status in ("ready", "failed"),
+        timeout=timeout,
+        interval=0.3,
+        describe=lambda record: f"dataset {dataset.slug} not indexed: {record and record.status}",
+    )
 
 
 def _register(owner, name: str, samples: list[dict]) -> Dataset:

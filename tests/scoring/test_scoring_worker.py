@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -10,17 +9,21 @@ from django.core.files.storage import default_storage
 
 from scoring.models import ScoreAggregate, ScoringChunk, ScoringRun
 from scoring.services import scoring_run_resume, scoring_run_start
+from tests.polling import wait_until
 
 
 def _wait(run: ScoringRun, *, until, timeout: float = 90.0, worker=None) -> ScoringRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def fetch() -> ScoringRun:
         run.refresh_from_db()
-        if until(run):
-            return run
-        time.sleep(0.05)
-    log = worker.log() if worker else ""
-    raise AssertionError(f"run {run.pk} stuck in {run.status} ({run.progress}): {run.error}\n{log}")
+        return run
+
+    return wait_until(
+        fetch,
+        until,
+        timeout=timeout,
+        interval=0.05,
+        describe=lambda r: f"run {r.pk} stuck in {r.status} ({r.progress}): {r.error}\n{worker.log() if worker else ''}",
+    )
 
 
 @pytest.mark.integration

@@ -1,26 +1,30 @@
 """Jobs through a real Celery worker on the ``gpu`` queue: end to end, crash + resume, cancel."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from training.models import EvalResult, Job
+from training.models import EvalResult
 from training.services import job_cancel, job_checkpoint_root, job_create, recipe_create
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _wait(job, *, until, timeout=150.0, worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def fetch():
         job.refresh_from_db()
-        if until(job):
-            return job
-        time.sleep(0.3)
-    log = worker.log() if worker else ""
-    raise AssertionError(f"job {job.pk} stuck in {job.status}/{job.stage}: {job.error}\n{job.logs[-2000:]}\n{log}")
+        return job
+
+    return wait_until(
+        fetch,
+        until,
+        timeout=timeout,
+        interval=0.3,
+        describe=lambda j: f"job {j.pk} stuck in {j.status}/{j.stage}: {j.error}\n{j.logs[-2000:]}\n"
+        + (worker.log() if worker else ""),
+    )
 
 
 def test_job_trains_and_evaluates_through_the_worker(celery_worker, user, tiny_base, recipe, benchmarks, make_dataset):
