@@ -1,7 +1,6 @@
 """Helpers for lineage tests: real datasets registered and ingested through the registry."""
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
@@ -26,23 +25,18 @@ def jsonl(samples: list[dict]) -> bytes:
 
 @pytest.fixture
 def make_dataset():
-    from arena.services import dataset_register
+    from tests.factories import ready_dataset
 
     def _make(owner, name: str, samples: list[dict], *, visibility: str = "public", domains=(), parents=()):
-        upload = io.BytesIO(jsonl(samples))
-        upload.name = f"{name}.jsonl"
-        dataset = dataset_register(
+        return ready_dataset(
             owner=owner,
-            upload=upload,
-            filename=upload.name,
             name=name,
+            content=jsonl(samples),
+            filename=f"{name}.jsonl",
             visibility=visibility,
             domains=domains,
             parents=parents,
-            ingest_now=True,
         )
-        assert dataset.status == "ready", dataset.error
-        return dataset
 
     return _make
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from arena.services import dataset_register
+from tests.factories import ready_dataset
 
 RESPONSES = [
     "The answer is 4 because 2 plus 2 equals 4. Therefore the result is 4.",
@@ -35,17 +35,8 @@ def samples_jsonl(n: int, *, tag: str = "") -> str:
 
 
 @pytest.fixture
-def make_dataset(make_upload):
+def make_dataset():
     def _make(*, owner, n: int = 20, name: str = "X", visibility: str = "public", tag: str = ""):
-        dataset = dataset_register(
-            owner=owner,
-            upload=make_upload(samples_jsonl(n, tag=tag or name), "x.jsonl"),
-            filename="x.jsonl",
-            name=name,
-            visibility=visibility,
-            ingest_now=True,
-        )
-        assert dataset.status == "ready", dataset.error
-        return dataset
+        return ready_dataset(owner=owner, name=name, content=samples_jsonl(n, tag=tag or name), visibility=visibility)
 
     return _make

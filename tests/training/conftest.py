@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from arena.services import dataset_register
 from training.demo.benchmarks import demo_benchmarks
 from training.demo.datasets import clean, to_jsonl
 from training.services import base_model_create, benchmark_create, recipe_create
+from tests.factories import ready_dataset
 
 TINY_PATH = 'tiny:{"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2, "max_position_embeddings": 64}'
 
@@ -39,8 +39,7 @@ def benchmarks(db):
 def make_dataset(user):
     def _make(*, size: int = 96, name: str = "tiny clean", owner=None, visibility: str = "public"):
         records = clean(size=size)
-        return dataset_register(owner=owner or user, upload=io.BytesIO(to_jsonl(records)), filename="d.jsonl",
-                                name=name, visibility=visibility, ingest_now=True)
+        return ready_dataset(owner=owner or user, name=name, content=to_jsonl(records), visibility=visibility)
 
     return _make
 
