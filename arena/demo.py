@@ -18,6 +18,10 @@ DIVERSE_NAME = "Demo arithmetic+logic (clean), diverse half"
 Say = Callable[[str], None]
 
 
+class DemoError(Exception):
+    """A demo step did not produce its result (the message says which and why)."""
+
+
 @dataclass(frozen=True)
 class DemoPlan:
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -60,7 +64,7 @@ def _score(*, owner, dataset: Dataset, scorer_names: list[str], say: Say) -> Non
     run.refresh_from_db()
     say(f"  {dataset.slug}: scoring run {run.pk} {run.status} ({len(scorer_names)} scorers, {dataset.sample_count} samples)")
     if run.status != ScoringRun.Status.SUCCEEDED:
-        raise RuntimeError(f"scoring run {run.pk} on {dataset.slug} ended {run.status}: {run.error}")
+        raise DemoError(f"scoring run {run.pk} on {dataset.slug} ended {run.status}: {run.error}")
 
 
 def _diverse_subset(*, owner, parent: Dataset, say: Say) -> Dataset:
@@ -143,7 +147,7 @@ def demo_run(*, owner, plan: DemoPlan, say: Say) -> list[str]:
     build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=True)
     failed = [job for job in build.jobs if job.status != "succeeded"]
     if failed:
-        raise RuntimeError(f"{len(failed)} demo job(s) did not succeed, e.g. job {failed[0].pk}: {failed[0].error}")
+        raise DemoError(f"{len(failed)} demo job(s) did not succeed, e.g. job {failed[0].pk}: {failed[0].error}")
 
     say("5/5 leaderboard")
     return _leaderboard_lines(owner=owner, base_model=build.tiny)

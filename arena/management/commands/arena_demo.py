@@ -12,7 +12,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from arena.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoPlan, demo_run
+from arena.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoError, DemoPlan, demo_run
 from arena.errors import ArenaError
 
 
@@ -54,6 +54,8 @@ class Command(BaseCommand):
             summary = demo_run(owner=owner, plan=plan, say=say)
         except ArenaError as exc:
             raise CommandError(exc.message) from None
+        except DemoError as exc:
+            raise CommandError(str(exc)) from None
         say("done")
         for line in summary:
             self.stdout.write(line)
