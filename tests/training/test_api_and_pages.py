@@ -21,7 +21,9 @@ def api(user):
 
 def test_lists_of_base_models_recipes_benchmarks(api, tiny_base, recipe, benchmarks):
     assert [m["slug"] for m in api.get("/api/v1/base-models/").json()["results"]] == [tiny_base.slug]
-    assert api.get("/api/v1/recipes/").json()["results"][0]["learning_rate"] == 3e-3
+    recipes = {r["slug"]: r for r in api.get("/api/v1/recipes/").json()["results"]}
+    assert recipes[recipe.slug]["learning_rate"] == 3e-3
+    assert recipes["proxy-reduced-lr"]["learning_rate"] == 5e-6  # installed by migration
     body = api.get("/api/v1/benchmarks/?domain=math").json()
     assert [b["slug"] for b in body["results"]] == ["demo-addition"]
 

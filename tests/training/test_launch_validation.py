@@ -35,7 +35,7 @@ def test_bad_recipe_values_are_refused(values, message):
     with pytest.raises(InvalidInput) as info:
         recipe_create(name="bad", **values)
     assert message in info.value.message
-    assert not Recipe.objects.exists()
+    assert not Recipe.objects.filter(name="bad").exists()
 
 
 def test_job_with_bad_stored_recipe_fails_at_launch(user, tiny_base, benchmarks, make_dataset):
