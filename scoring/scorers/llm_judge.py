@@ -260,49 +260,6 @@ def _meta(dimension: str) -> ScorerMeta:
     )
 
 
-@register
-class JudgeClarity(JudgeScorer):
-    dimension = "clarity"
-    meta = _meta("clarity")
-
-
-@register
-class JudgeCoherence(JudgeScorer):
-    dimension = "coherence"
-    meta = _meta("coherence")
-
-
-@register
-class JudgeCompleteness(JudgeScorer):
-    dimension = "completeness"
-    meta = _meta("completeness")
-
-
-@register
-class JudgeComplexity(JudgeScorer):
-    dimension = "complexity"
-    meta = _meta("complexity")
-
-
-@register
-class JudgeCorrectness(JudgeScorer):
-    dimension = "correctness"
-    meta = _meta("correctness")
-
-
-@register
-class JudgeMeaningfulness(JudgeScorer):
-    dimension = "meaningfulness"
-    meta = _meta("meaningfulness")
-
-
-@register
-class JudgeDifficulty(JudgeScorer):
-    dimension = "difficulty"
-    meta = _meta("difficulty")
-
-
-@register
-class JudgeRelevance(JudgeScorer):
-    dimension = "relevance"
-    meta = _meta("relevance")
+# One registered scorer per dimension (judge_clarity, judge_coherence, ...), all sharing one request per sample.
+for _dimension in DIMENSIONS:
+    register(type(f"Judge{_dimension.title()}", (JudgeScorer,), {"dimension": _dimension, "meta": _meta(_dimension)}))
