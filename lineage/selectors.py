@@ -57,6 +57,18 @@ def edge_list(
     return qs.select_related("child", "parent", "created_by")
 
 
+def _dataset_summary(dataset) -> dict:
+    """The fields a graph node and a node card both show about a dataset."""
+    return {
+        "name": dataset.name,
+        "owner": dataset.owner.username,
+        "visibility": dataset.visibility,
+        "status": dataset.status,
+        "sample_count": dataset.sample_count,
+        "domains": sorted(d.name for d in dataset.domains.all()),
+    }
+
+
 def edge_as_dict(edge: LineageEdge) -> dict:
     return {
         "id": edge.pk,
@@ -187,12 +199,7 @@ def lineage_graph(*, viewer, slugs: Sequence[str], depth=2) -> dict:
         nodes.append(
             {
                 "id": dataset.slug,
-                "name": dataset.name,
-                "owner": dataset.owner.username,
-                "visibility": dataset.visibility,
-                "status": dataset.status,
-                "sample_count": dataset.sample_count,
-                "domains": sorted(d.name for d in dataset.domains.all()),
+                **_dataset_summary(dataset),
                 "role": role,
                 "distance": 0 if pk in target_ids else min(up.get(pk, MAX_DEPTH + 1), down.get(pk, MAX_DEPTH + 1)),
                 "direction": "target" if pk in target_ids else ("ancestor" if pk in up else "descendant"),
@@ -466,12 +473,7 @@ def dataset_card(*, viewer, slug: str) -> dict:
     parents = [edge_as_dict(e) for e in edge_list(viewer=viewer, dataset=dataset).filter(child=dataset)]
     card = {
         "slug": dataset.slug,
-        "name": dataset.name,
-        "owner": dataset.owner.username,
-        "visibility": dataset.visibility,
-        "status": dataset.status,
-        "sample_count": dataset.sample_count,
-        "domains": sorted(d.name for d in dataset.domains.all()),
+        **_dataset_summary(dataset),
         "license": dataset.license,
         "description": dataset.description,
         "created_at": dataset.created_at.isoformat(),
