@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -238,6 +239,17 @@ PLOTLY_COMPONENTS = ["dash_cytoscape", "dpd_components"]
 ARENA_DEVICE = env_str("ARENA_DEVICE", "auto")
 # Training jobs: checkpoint every N optimizer steps (besides each epoch end); 0 = epoch ends only.
 ARENA_CHECKPOINT_EVERY = env_int("ARENA_CHECKPOINT_EVERY", 200)
+# Fine-tuned weights: keep those of the newest N succeeded training jobs (0 = keep none); weights registered
+# as a base model are always kept. Stored under ARENA_STORAGE/weights/job-<id>/ (arena.storage.job_weights_dir).
+ARENA_KEEP_WEIGHTS = env_int("ARENA_KEEP_WEIGHTS", 10)
+# How the gpu worker runs a job: "" = in the worker's own process; "accelerate" = under `accelerate launch` with
+# ARENA_TRAIN_NUM_PROCESSES processes (0 = one per visible GPU) and the accelerate config of the recipe's
+# `distributed` strategy (training/accelerate_configs/), or ARENA_ACCELERATE_CONFIG when set.
+ARENA_TRAIN_LAUNCHER = env_str("ARENA_TRAIN_LAUNCHER", "")
+ARENA_TRAIN_NUM_PROCESSES = env_int("ARENA_TRAIN_NUM_PROCESSES", 0)
+ARENA_ACCELERATE_CONFIG = env_str("ARENA_ACCELERATE_CONFIG", "")
+if ARENA_TRAIN_LAUNCHER not in ("", "accelerate"):
+    raise ImproperlyConfigured(f"ARENA_TRAIN_LAUNCHER must be empty or 'accelerate', got {ARENA_TRAIN_LAUNCHER!r}")
 # Code benchmarks (HumanEval) execute model-written code in a limited subprocess: an explicit opt-in.
 ARENA_ALLOW_CODE_EXECUTION = env_bool("ARENA_ALLOW_CODE_EXECUTION", False)
 # torch intra-op threads for CPU training/evaluation (small models on shared cores run fastest on 1).

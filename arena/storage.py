@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
@@ -131,3 +132,13 @@ def samples_file_name(dataset_id: int) -> str:
 def upload_file_name(dataset_id: int, filename: str) -> str:
     safe = os.path.basename(filename).replace(" ", "_") or "upload"
     return f"uploads/{dataset_id}/{safe}"
+
+
+def job_work_dir(job_id: int) -> Path:
+    """A training job's working files on the worker: ``checkpoints/`` while it runs, ``train.log`` (engine log)."""
+    return Path(settings.ARENA_STORAGE) / "jobs" / str(job_id)
+
+
+def job_weights_dir(job_id: int) -> Path:
+    """A training job's kept fine-tuned weights (safetensors + tokenizer), see ARENA_KEEP_WEIGHTS."""
+    return Path(settings.ARENA_STORAGE) / "weights" / f"job-{job_id}"

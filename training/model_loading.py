@@ -41,8 +41,10 @@ TINY_ALLOWED_KEYS = set(TINY_DEFAULTS) | {"rope_theta", "tie_word_embeddings", "
 
 # The fixed chat template of tiny models: one special token per role, ``<|end|>`` closes a turn.
 TINY_SPECIAL_TOKENS = ["<|pad|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
+# ``{% generation %}`` marks what an assistant says: TRL trains on those tokens only (rendering is unchanged).
 TINY_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
+    "{% for m in messages %}{% if m['role'] == 'assistant' %}<|assistant|>{% generation %}{{ m['content'] }}<|end|>"
+    "{% endgeneration %}{% else %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endif %}{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
 
@@ -204,24 +206,30 @@ def load_model_and_tokenizer(*, path: str, device: torch.device | None = None):
 
     On CUDA the attention is SDPA; the weights stay fp32 and training autocasts to bf16.
     """
+    model, tokenizer = load_pretrained(path=path)
+    return model.to(device or pick_device()), tokenizer
+
+
+def load_pretrained(*, path: str, dtype: torch.dtype = torch.float32, **model_kwargs):
+    """The base model (where ``from_pretrained`` puts it: CPU unless ``model_kwargs`` say otherwise) and its
+    tokenizer, left-padded for generation. ``model_kwargs`` (e.g. ``quantization_config``) go to ``from_pretrained``;
+    under DeepSpeed ZeRO-3 call this after the TrainingArguments exist so the weights load sharded."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     spec = base_model_check(path=path)
-    device = device or pick_device()
-    attn = {"attn_implementation": "sdpa"}
     if spec.kind == "tiny":
         tokenizer = build_tiny_tokenizer()
-        model = _build_tiny_model(spec.tiny_config, tokenizer)
+        model = _build_tiny_model(spec.tiny_config, tokenizer).to(dtype)
     else:
         directory = gguf_to_hf_dir(spec.location) if spec.kind == "gguf" else spec.location
         tokenizer = AutoTokenizer.from_pretrained(directory)
-        model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **attn)
+        model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, attn_implementation="sdpa", **model_kwargs)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
     with contextlib.suppress(Exception):
         model.config._attn_implementation = "sdpa"
-    return model.to(device), tokenizer
+    return model, tokenizer
 
 
 def parameter_count(model) -> int:

@@ -34,6 +34,19 @@ class Recipe(models.Model):
     class Method(models.TextChoices):
         FULL = "full"
         LORA = "lora"
+        QLORA = "qlora", "qlora (4-bit base, needs bitsandbytes and CUDA)"
+
+    class Precision(models.TextChoices):
+        AUTO = "auto", "auto (bf16 on GPUs that support it, fp32 on CPU)"
+        BF16 = "bf16"
+        FP16 = "fp16"
+        FP32 = "fp32"
+
+    class Distributed(models.TextChoices):
+        NONE = "none", "one process"
+        DDP = "ddp", "data parallel (accelerate multi_gpu)"
+        FSDP = "fsdp", "FSDP2 (accelerate)"
+        ZERO3 = "zero3", "DeepSpeed ZeRO-3 (accelerate)"
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
@@ -48,6 +61,18 @@ class Recipe(models.Model):
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.FULL)
     lora_rank = models.PositiveIntegerField(default=16)
     lora_alpha = models.PositiveIntegerField(default=32)
+    lora_dropout = models.FloatField(default=0.05)
+    lora_target_modules = models.CharField(
+        max_length=300, default="all-linear", help_text="'all-linear' or comma-separated module names"
+    )
+    max_grad_norm = models.FloatField(default=1.0)
+    precision = models.CharField(max_length=10, choices=Precision.choices, default=Precision.AUTO)
+    packing = models.BooleanField(default=False, help_text="pack several samples into each max_length sequence")
+    gradient_checkpointing = models.BooleanField(default=False)
+    distributed = models.CharField(
+        max_length=10, choices=Distributed.choices, default=Distributed.NONE,
+        help_text="the accelerate config a launched job uses (ARENA_TRAIN_LAUNCHER=accelerate)",
+    )
     max_samples = models.PositiveIntegerField(null=True, blank=True, help_text="train on at most this many samples")
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -123,6 +148,9 @@ class Job(models.Model):
     config_hash = models.CharField(max_length=64, blank=True, db_index=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="train loss, tokens/s, MFU ...")
     checkpoint_dir = models.CharField(max_length=500, blank=True)
+    weights_dir = models.CharField(
+        max_length=500, blank=True, help_text="kept fine-tuned weights (safetensors + tokenizer); empty when none"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -77,6 +77,16 @@ def job_get(*, viewer, job_id: int) -> Job:
         raise NotFound(f"no job {job_id}") from None
 
 
+def job_weights_directory(*, job: Job) -> str:
+    """The directory of the job's kept weights, or NotFound saying why there is none."""
+    import os
+
+    if not job.weights_dir or not os.path.isdir(job.weights_dir):
+        raise NotFound(f"job {job.pk} has no kept weights (only succeeded training jobs keep them, "
+                       "and only the newest ARENA_KEEP_WEIGHTS jobs' weights are retained)")
+    return job.weights_dir
+
+
 def job_may_control(*, job: Job, viewer) -> bool:
     """Whether ``viewer`` may cancel or retry ``job`` (its creator, the dataset owner, staff)."""
     if viewer is None or not viewer.is_authenticated:

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from training.models import EvalResult
-from training.services import job_cancel, job_checkpoint_root, job_create, recipe_create
+from training.job_runner import job_checkpoint_root
+from training.services import job_cancel, job_create, recipe_create
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -141,7 +141,8 @@ def test_only_creator_or_dataset_owner_may_retry(user, other_user, tiny_base, re
 
 
 def test_queued_job_cancelled_before_it_runs_never_runs(user, tiny_base, recipe, benchmarks, make_dataset):
-    from training.services import job_cancel, job_run
+    from training.job_runner import job_run
+    from training.services import job_cancel
 
     job = job_create(dataset=make_dataset(), base_model=tiny_base, recipe=recipe, seed=0, benchmarks=benchmarks, user=user)
     job = job_cancel(job=job, user=user)

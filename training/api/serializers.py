@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.models import BaseModel, Benchmark, EvalResult, Job, Recipe
+from training.recipes import RECIPE_FIELDS
 
 LOG_TAIL_LINES = 50
 
@@ -13,6 +14,11 @@ class BaseModelSerializer(serializers.ModelSerializer):
         model = BaseModel
         fields = ["name", "slug", "path", "revision", "parameter_count", "description", "created_at"]
         read_only_fields = ["slug", "parameter_count", "created_at"]
+
+
+class BaseModelFromJobSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class RecipeSerializer(serializers.ModelSerializer):
@@ -29,14 +35,17 @@ class RecipeSerializer(serializers.ModelSerializer):
     max_samples = serializers.IntegerField(required=False, allow_null=True)
     scheduler = serializers.CharField(required=False)
     method = serializers.CharField(required=False)
+    lora_dropout = serializers.FloatField(required=False)
+    lora_target_modules = serializers.CharField(required=False)
+    max_grad_norm = serializers.FloatField(required=False)
+    precision = serializers.CharField(required=False)
+    packing = serializers.BooleanField(required=False)
+    gradient_checkpointing = serializers.BooleanField(required=False)
+    distributed = serializers.CharField(required=False)
 
     class Meta:
         model = Recipe
-        fields = [
-            "name", "slug", "learning_rate", "epochs", "batch_size", "gradient_accumulation", "max_length",
-            "scheduler", "warmup_ratio", "weight_decay", "method", "lora_rank", "lora_alpha", "max_samples",
-            "description", "created_at",
-        ]
+        fields = ["name", "slug", *RECIPE_FIELDS, "description", "created_at"]
         read_only_fields = ["slug", "created_at"]
 
 
@@ -70,14 +79,19 @@ class JobSerializer(serializers.ModelSerializer):
     recipe = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     benchmarks = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    has_weights = serializers.SerializerMethodField(help_text="fine-tuned weights kept: GET jobs/<id>/weights/")
 
     class Meta:
         model = Job
         fields = [
             "id", "dataset", "base_model", "recipe", "seed", "benchmarks", "batch", "created_by", "status",
             "progress", "stage", "error", "cancel_requested", "attempts", "device", "config_hash",
-            "created_at", "started_at", "finished_at",
+            "created_at", "started_at", "finished_at", "has_weights",
         ]
+
+
+    def get_has_weights(self, job) -> bool:
+        return bool(job.weights_dir)
 
 
 class JobDetailSerializer(JobSerializer):

@@ -11,4 +11,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.JobDetailView.as_view(), name="api-job-detail"),
     path("jobs/<int:job_id>/cancel/", views.JobCancelView.as_view(), name="api-job-cancel"),
     path("jobs/<int:job_id>/retry/", views.JobRetryView.as_view(), name="api-job-retry"),
+    path("jobs/<int:job_id>/weights/", views.JobWeightsView.as_view(), name="api-job-weights"),
+    path("jobs/<int:job_id>/register-base-model/", views.JobRegisterBaseModelView.as_view(),
+         name="api-job-register-base-model"),
 ]

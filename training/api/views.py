@@ -1,6 +1,8 @@
 """Training REST endpoints: thin adapters over training.services and training.selectors."""
 from __future__ import annotations
 
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
@@ -13,6 +15,7 @@ from rest_framework.views import APIView
 from arena.selectors import dataset_get
 from training import selectors, services
 from training.api.serializers import (
+    BaseModelFromJobSerializer,
     BaseModelSerializer,
     BenchmarkCreateSerializer,
     BenchmarkSerializer,
@@ -61,6 +64,7 @@ class RecipeListCreateView(APIView):
 
     @extend_schema(request=RecipeSerializer, responses={201: RecipeSerializer})
     def post(self, request):
+        services.recipe_fields_check(names=set(request.data) - {"name", "description", "slug", "created_at"})
         serializer = RecipeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         recipe = services.recipe_create(**serializer.validated_data)
@@ -173,3 +177,34 @@ class JobRetryView(_LaunchThrottled, APIView):
     def post(self, request, job_id: int):
         job = services.job_retry(job=selectors.job_get(viewer=request.user, job_id=job_id), user=request.user)
         return Response(JobDetailSerializer(selectors.job_get(viewer=request.user, job_id=job.pk)).data)
+
+
+class JobWeightsView(APIView):
+    """The job's fine-tuned weights (safetensors + tokenizer) as a zip stream, for whoever may see the job."""
+
+    @extend_schema(request=None, responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request, job_id: int):
+        from training.weights import weights_zip_stream
+
+        job = selectors.job_get(viewer=request.user, job_id=job_id)
+        directory = selectors.job_weights_directory(job=job)
+        response = StreamingHttpResponse(weights_zip_stream(directory=directory, prefix=f"arena-job-{job.pk}"),
+                                         content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="arena-job-{job.pk}-weights.zip"'
+        return response
+
+
+class JobRegisterBaseModelView(APIView):
+    """Register the job's kept weights as a new base model."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=BaseModelFromJobSerializer, responses={201: BaseModelSerializer})
+    def post(self, request, job_id: int):
+        serializer = BaseModelFromJobSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        model = services.base_model_from_job(
+            job=selectors.job_get(viewer=request.user, job_id=job_id), user=request.user,
+            name=serializer.validated_data["name"], description=serializer.validated_data["description"],
+        )
+        return Response(BaseModelSerializer(model).data, status=status.HTTP_201_CREATED)

@@ -1,17 +1,22 @@
-"""Run one job in this process (no Celery): the entry point for multi-GPU runs under torchrun/accelerate.
+"""Run one job in this process (no Celery): the entry point of multi-GPU / multi-machine runs.
 
-    torchrun --nproc_per_node 8 manage.py training_run_job 42
+    accelerate launch --config_file training/accelerate_configs/deepspeed_zero3.yaml \\
+        --num_processes 8 manage.py training_run_job 42
+
+Every launched process runs the job; only rank 0 writes the Job row (see training.job_runner).
 """
 from __future__ import annotations
 
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 
+from training.job_runner import job_run
 from training.models import Job
-from training.services import job_run
 
 
 class Command(BaseCommand):
-    help = "Run a queued (or interrupted) training job in this process; under torchrun every rank runs it."
+    help = "Run a queued (or interrupted) training job here; under accelerate launch / torchrun every rank runs it."
 
     def add_arguments(self, parser):
         parser.add_argument("job_id", type=int)
@@ -20,6 +25,8 @@ class Command(BaseCommand):
         if not Job.objects.filter(pk=job_id).exists():
             raise CommandError(f"no job {job_id}")
         job = job_run(job_id=job_id)
+        if int(os.environ.get("RANK", "0")) != 0:
+            return
         self.stdout.write(f"job {job.pk}: {job.status}" + (f" ({job.error})" if job.error else ""))
         if job.status == Job.Status.FAILED:
             raise CommandError(job.error)
