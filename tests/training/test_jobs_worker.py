@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from training.models import EvalResult
-from training.job_runner import job_checkpoint_root
+from training.job_runner import job_checkpoint_root, job_log_file
 from training.services import job_cancel, job_create, recipe_create
 from tests.polling import wait_until
 
@@ -43,8 +44,12 @@ def test_job_trains_and_evaluates_through_the_worker(celery_worker, user, tiny_b
     for result in results.values():
         assert 0.0 <= result.score <= 1.0 and result.n_items == 12
         assert result.stderr == pytest.approx((result.score * (1 - result.score) / 12) ** 0.5)
-    assert "step 12/12" in job.logs
+    assert "step 12/12" in job.logs and "through TRL SFTTrainer" in job.logs
+    assert job.environment["trl"] and job.environment["peft"] and job.environment["accelerate"]
+    assert job.metrics["train_tokens_per_s"] > 0 and "mfu" not in job.metrics  # MFU only on known GPUs
     assert not job_checkpoint_root(job).exists()  # checkpoints are removed once results are recorded
+    assert (Path(job.weights_dir) / "model.safetensors").is_file()  # the fine-tuned weights are kept
+    assert job_log_file(job).is_file()  # the engines' own log of this job
 
 
 def test_crashed_worker_resumes_from_checkpoint(celery_worker, monkeypatch, user, tiny_base, benchmarks, make_dataset):
@@ -88,5 +93,5 @@ def test_cancel_a_running_job(celery_worker, user, tiny_base, benchmarks, make_d
     assert job.status == "cancelled"
     assert job.finished_at is not None and "cancelled at step" in job.logs
     assert not job.results.exists()
-    assert not job_checkpoint_root(job).parent.exists()
+    assert not job_checkpoint_root(job).exists() and not job.weights_dir
     assert job.progress < 0.8

@@ -45,6 +45,7 @@ class JobCallback(TrainerCallback):
         peak_flops: float | None = None,
         world_size: int = 1,
         kill_at_step: int | None = None,
+        poll_interval: float = CANCEL_POLL_S,
     ) -> None:
         self.reporter = reporter
         self.should_stop = should_stop
@@ -54,6 +55,7 @@ class JobCallback(TrainerCallback):
         self.peak_flops = peak_flops
         self.world_size = world_size
         self.kill_at_step = kill_at_step
+        self.poll_interval = poll_interval
         self.cancelled = False
         self.resumed_from_step: int | None = None
         self._started = 0.0
@@ -109,7 +111,7 @@ class JobCallback(TrainerCallback):
     # --- helpers ---------------------------------------------------------------------------------
     def _poll_cancel(self) -> bool:
         now = time.monotonic()
-        if now - self._last_poll < CANCEL_POLL_S:
+        if self._last_poll and now - self._last_poll < self.poll_interval:
             return False
         self._last_poll = now
         return bool(self.should_stop())

@@ -91,6 +91,10 @@ def sft_config(spec: TrainSpec):
     precision = resolve_precision(r["precision"], use_cpu=spec.use_cpu)
     scheduler = "constant_with_warmup" if r["scheduler"] == "constant" else r["scheduler"]
     cuda = torch.cuda.is_available() and not spec.use_cpu
+    # Always explicit: TRL defaults it to True. Renamed activation_checkpointing in transformers 5.
+    name = "activation_checkpointing" if "activation_checkpointing" in SFTConfig.__dataclass_fields__ else \
+        "gradient_checkpointing"
+    checkpointing = {name: r["gradient_checkpointing"]}
     return SFTConfig(
         output_dir=spec.output_dir,
         seed=spec.seed,
@@ -107,7 +111,7 @@ def sft_config(spec: TrainSpec):
         max_grad_norm=r["max_grad_norm"],
         bf16=precision == "bf16",
         fp16=precision == "fp16",
-        gradient_checkpointing=r["gradient_checkpointing"],
+        **checkpointing,
         optim="adamw_torch_fused" if cuda else "adamw_torch",
         max_length=r["max_length"],
         packing=r["packing"],
@@ -160,9 +164,13 @@ def latest_checkpoint(output_dir: str) -> str | None:
 def train_model(*, spec: TrainSpec, make_callbacks) -> TrainOutcome:
     """Fine-tune ``spec.base_model_path`` on ``spec.samples_file``; resumes from the newest checkpoint in
     ``spec.output_dir``. ``make_callbacks(parameters)`` returns the TrainerCallbacks of this run."""
+    import datasets
+    import transformers
     from transformers import PrinterCallback, ProgressCallback
     from trl import SFTTrainer
 
+    datasets.disable_progress_bars()  # progress goes to the Job row, not to a worker's stderr
+    transformers.utils.logging.disable_progress_bar()
     args = sft_config(spec)  # before the model: under ZeRO-3 the weights then load sharded (zero.Init)
     model, tokenizer = load_pretrained(path=spec.base_model_path, **_model_kwargs(spec.recipe, use_cpu=spec.use_cpu))
     tokenizer.chat_template = training_chat_template(tokenizer)
