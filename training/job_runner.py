@@ -176,15 +176,22 @@ def _engine_log(job: Job, *, enabled: bool):
     handler.setLevel(logging.INFO)
     loggers = [logging.getLogger(name) for name in ENGINE_LOGGERS]
     levels = [lg.level for lg in loggers]
+    quieted = []  # the engines' own console handlers keep their previous threshold: INFO goes to the file only
     for lg in loggers:
+        for other in lg.handlers:
+            if other.level == logging.NOTSET:
+                quieted.append(other)
+                other.setLevel(lg.getEffectiveLevel())
         lg.addHandler(handler)
-        lg.setLevel(min(lg.level or logging.INFO, logging.INFO))
+        lg.setLevel(logging.INFO)
     try:
         yield
     finally:
         for lg, level in zip(loggers, levels):
             lg.removeHandler(handler)
             lg.setLevel(level)
+        for other in quieted:
+            other.setLevel(logging.NOTSET)
         handler.close()
 
 
