@@ -25,9 +25,9 @@ pytestmark = pytest.mark.django_db
     [
         ({"learning_rate": -1e-4}, "learning_rate must be a number in (0, 1)"),
         ({"learning_rate": 1e-4, "batch_size": 0}, "batch_size must be an integer in [1, 4096], got 0"),
-        ({"learning_rate": 1e-4, "epochs": 0}, "epochs must be in (0, 100]"),
+        ({"learning_rate": 1e-4, "epochs": 0}, "epochs must be a number in (0, 100]"),
         ({"learning_rate": 1e-4, "scheduler": "step"}, "scheduler must be one of cosine, linear, constant"),
-        ({"learning_rate": 1e-4, "warmup_ratio": 1.5}, "warmup_ratio must be in [0, 1)"),
+        ({"learning_rate": 1e-4, "warmup_ratio": 1.5}, "warmup_ratio must be a number in [0, 1)"),
         ({"learning_rate": 1e-4, "method": "lora", "lora_rank": 0}, "lora_rank must be an integer in [1, 4096]"),
     ],
 )
