@@ -95,3 +95,63 @@ def test_cancel_a_running_job(celery_worker, user, tiny_base, benchmarks, make_d
     assert not job.results.exists()
     assert not job_checkpoint_root(job).exists() and not job.weights_dir
     assert job.progress < 0.8
+
+
+CPU_TWO_PROCESSES = """\
+compute_environment: LOCAL_MACHINE
+distributed_type: MULTI_GPU
+mixed_precision: 'no'
+num_machines: 1
+num_processes: 2
+machine_rank: 0
+main_process_ip: 127.0.0.1
+main_process_port: {port}
+rdzv_backend: static
+same_network: true
+use_cpu: true
+"""
+
+
+@pytest.mark.slow
+def test_gpu_worker_runs_the_job_through_accelerate_launch(celery_worker, monkeypatch, tmp_path, user, tiny_base,
+                                                            recipe, benchmarks, make_dataset):
+    """ARENA_TRAIN_LAUNCHER=accelerate: the task starts `accelerate launch ... manage.py training_run_job <id>` with two
+    data-parallel processes (torchrun + gloo on CPU here, NCCL on GPUs); rank 0 alone writes the Job row and evaluates."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "cpu2.yaml"
+    config.write_text(CPU_TWO_PROCESSES.format(port=port))
+    monkeypatch.setenv("ARENA_TRAIN_LAUNCHER", "accelerate")
+    monkeypatch.setenv("ARENA_ACCELERATE_CONFIG", str(config))
+    monkeypatch.setenv("ARENA_TRAIN_NUM_PROCESSES", "2")
+    monkeypatch.setenv("ARENA_DEVICE", "cpu")
+    worker = celery_worker(queues=["gpu"])
+    job = job_create(dataset=make_dataset(), base_model=tiny_base, recipe=recipe, seed=0, benchmarks=benchmarks,
+                     user=user)
+    job = _wait(job, until=lambda j: j.status in ("succeeded", "failed"), timeout=300, worker=worker)
+    log = job_log_file(job).read_text()
+    assert job.status == "succeeded", f"{job.error}\n{log[-3000:]}"
+    assert job.attempts == 1 and job.environment["world_size"] == 2
+    assert job.metrics["train_steps"] == 6  # 96 samples / (batch 8 x 2 processes)
+    assert "launching: " in log and "training_run_job" in log and "--num_processes 2" in log
+    assert job.logs.count("succeeded") == 1 and job.logs.count("through TRL SFTTrainer") == 1  # rank 0 only
+    assert EvalResult.objects.filter(job=job).count() == len(benchmarks)
+    assert (Path(job.weights_dir) / "model.safetensors").is_file()
+
+
+def test_launcher_refuses_a_bad_accelerate_config_as_a_job_failure(celery_worker, monkeypatch, tmp_path, user,
+                                                                   tiny_base, recipe, benchmarks, make_dataset):
+    config = tmp_path / "bad.yaml"
+    config.write_text("distributed_type: MULTI_GPU\nmixed_precision: bf17\n")
+    monkeypatch.setenv("ARENA_TRAIN_LAUNCHER", "accelerate")
+    monkeypatch.setenv("ARENA_ACCELERATE_CONFIG", str(config))
+    worker = celery_worker(queues=["gpu"])
+    job = job_create(dataset=make_dataset(), base_model=tiny_base, recipe=recipe, seed=0, benchmarks=benchmarks,
+                     user=user)
+    job = _wait(job, until=lambda j: j.status in ("succeeded", "failed"), timeout=60, worker=worker)
+    assert job.status == "failed" and job.finished_at is not None
+    assert job.error == "bad accelerate config bad.yaml: mixed_precision must be one of no, fp16, bf16, fp8, got 'bf17'"
+    assert not job.results.exists()
