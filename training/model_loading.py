@@ -223,12 +223,14 @@ def load_pretrained(*, path: str, dtype: torch.dtype = torch.float32, **model_kw
     else:
         directory = gguf_to_hf_dir(spec.location) if spec.kind == "gguf" else spec.location
         tokenizer = AutoTokenizer.from_pretrained(directory)
-        model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, attn_implementation="sdpa", **model_kwargs)
+        model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, **{"attn_implementation": "sdpa",
+                                                                                 **model_kwargs})
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-    with contextlib.suppress(Exception):
-        model.config._attn_implementation = "sdpa"
+    if spec.kind == "tiny":
+        with contextlib.suppress(Exception):
+            model.config._attn_implementation = "sdpa"
     return model, tokenizer
 
 

@@ -22,7 +22,7 @@ from training.engine.chat_template import training_chat_template
 from training.model_loading import load_pretrained, parameter_count
 
 logger = logging.getLogger(__name__)
-ENGINE_LOGGERS = ("transformers", "trl", "peft", "accelerate", "datasets")
+ENGINE_LOGGERS = ("transformers", "trl", "peft", "accelerate", "datasets", "training.engine")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class TrainSpec:
     checkpoint_every: int = 200  # optimizer steps; 0 = at each epoch end
     weights_dir: str | None = None  # where to keep the merged model (main process), None = not kept
     max_steps: int = -1  # benchmarks stop early; jobs train the recipe's epochs
+    save_checkpoints: bool = True  # jobs always checkpoint (resume); throughput benchmarks need not
 
 
 @dataclass
@@ -84,7 +85,28 @@ def resolve_precision(precision: str, *, use_cpu: bool) -> str:
     return precision
 
 
-def sft_config(spec: TrainSpec):
+def attention_implementation(*, use_cpu: bool, precision: str) -> str:
+    """FlashAttention 2 where it is installed on a GPU (exact padding-free packing at full speed), else SDPA."""
+    import importlib.util
+
+    cuda = torch.cuda.is_available() and not use_cpu
+    if cuda and precision in ("bf16", "fp16") and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def packing_strategy(*, attention: str, use_cpu: bool) -> str:
+    """Best-fit packing without cross-sample attention ('bfd', padding-free) needs varlen kernels to be fast on a
+    GPU; with SDPA on a GPU it would attend over the whole flattened batch, so sequences are packed back to back
+    ('wrapped', the classic packing) instead. CPU runs keep the exact 'bfd'."""
+    if attention.startswith("flash") or use_cpu or not torch.cuda.is_available():
+        return "bfd"
+    logger.warning("packing: flash-attn is not installed, using 'wrapped' packing (samples share attention "
+                   "windows); install flash-attn for exact padding-free packing")
+    return "wrapped"
+
+
+def sft_config(spec: TrainSpec, *, attention: str = "sdpa"):
     from trl import SFTConfig
 
     r = spec.recipe
@@ -115,9 +137,10 @@ def sft_config(spec: TrainSpec):
         optim="adamw_torch_fused" if cuda else "adamw_torch",
         max_length=r["max_length"],
         packing=r["packing"],
+        packing_strategy=packing_strategy(attention=attention, use_cpu=spec.use_cpu) if r["packing"] else "bfd",
         assistant_only_loss=True,
         logging_steps=1,
-        save_strategy="steps" if spec.checkpoint_every else "epoch",
+        save_strategy=("steps" if spec.checkpoint_every else "epoch") if spec.save_checkpoints else "no",
         save_steps=spec.checkpoint_every or 500,
         save_total_limit=1,
         include_num_input_tokens_seen="non_padding",
@@ -171,8 +194,11 @@ def train_model(*, spec: TrainSpec, make_callbacks) -> TrainOutcome:
 
     datasets.disable_progress_bars()  # progress goes to the Job row, not to a worker's stderr
     transformers.utils.logging.disable_progress_bar()
-    args = sft_config(spec)  # before the model: under ZeRO-3 the weights then load sharded (zero.Init)
-    model, tokenizer = load_pretrained(path=spec.base_model_path, **_model_kwargs(spec.recipe, use_cpu=spec.use_cpu))
+    precision = resolve_precision(spec.recipe["precision"], use_cpu=spec.use_cpu)
+    attention = attention_implementation(use_cpu=spec.use_cpu, precision=precision)
+    args = sft_config(spec, attention=attention)  # before the model: under ZeRO-3 the weights load sharded
+    model, tokenizer = load_pretrained(path=spec.base_model_path, attn_implementation=attention,
+                                       **_model_kwargs(spec.recipe, use_cpu=spec.use_cpu))
     tokenizer.chat_template = training_chat_template(tokenizer)
     tokenizer.padding_side = "right"
     parameters = parameter_count(model)
