@@ -285,7 +285,7 @@ def main() -> None:
         samples = write_samples(name="gpu-check/b.parquet", conversations=16 if smoke else 1200,
                                 words_per_turn=60 if smoke else 400, seed=1)
         report["results"]["b_full_sft_smollm2_135m"], small = sft_throughput(
-            label="b: full SFT, SmolLM2-135M architecture", model_dir=smol_dir, samples=samples, seq=seq, batch=batch,
+            label="b: full SFT, SmolLM2-135M architecture" if not smoke else "b: full SFT, tiny Llama", model_dir=smol_dir, samples=samples, seq=seq, batch=batch,
             steps=steps, warmup=warmup, use_cpu=smoke, peak=peak, weights_dir=weights)
     if "c" in args.only:
         report["results"]["c_lm_eval_generation"] = generation_throughput(

@@ -38,7 +38,7 @@ if ((${#missing[@]})); then
   if [[ -n "${ARENA_WHEELS:-}" ]]; then
     "$PY" -m pip install -q --no-index --find-links "$ARENA_WHEELS" "${missing[@]}"
   else
-    "$PY" -m pip install -q --only-binary=:all: "${missing[@]}"
+    "$PY" -m pip install -q --prefer-binary "${missing[@]}"
   fi
 fi
 
