@@ -106,8 +106,9 @@ class _QuietReporter:
     def flush(self): pass
 
 
-def sft_throughput(*, label: str, model_dir: Path, samples: str, seq: int, batch: int, steps: int, warmup: int,
-                   use_cpu: bool, peak: float | None, weights_dir: Path | None = None) -> dict:
+def sft_throughput(*, label: str, model_dir: Path | str, samples: str, seq: int, batch: int, steps: int, warmup: int,
+                   use_cpu: bool, peak: float | None, weights_dir: Path | None = None, method: str = "full",
+                   packing: bool = True) -> dict:
     import torch
     from transformers import TrainerCallback
 
@@ -119,7 +120,8 @@ def sft_throughput(*, label: str, model_dir: Path, samples: str, seq: int, batch
 
     recipe = {f.name: f.get_default() for f in Recipe._meta.get_fields() if f.name in RECIPE_FIELDS}
     recipe.update(learning_rate=1e-5, epochs=1.0, batch_size=batch, gradient_accumulation=1, max_length=seq,
-                  warmup_ratio=0.0, method="full", precision="fp32" if use_cpu else "bf16", packing=True)
+                  warmup_ratio=0.0, method=method, precision="fp32" if use_cpu else "bf16", packing=packing,
+                  lora_rank=16, lora_alpha=32, lora_dropout=0.0)
 
     class Steady(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
@@ -149,7 +151,8 @@ def sft_throughput(*, label: str, model_dir: Path, samples: str, seq: int, batch
     outcome = train_model(spec=spec, make_callbacks=callbacks)
     rate = steady.tokens / steady.seconds
     result = {
-        "parameters": outcome.parameters, "sequence_length": seq, "per_device_batch": batch, "packing": True,
+        "parameters": outcome.parameters, "method": method, "sequence_length": seq, "per_device_batch": batch,
+        "packing": packing,
         "precision": recipe["precision"], "steps": outcome.steps, "warmup_steps_excluded": warmup,
         "steady_tokens_per_s": round(rate, 1), "steady_seconds": round(steady.seconds, 3),
         "job_tokens_per_s": job_metrics.get("train_tokens_per_s"), "job_mfu": job_metrics.get("mfu"),

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from arena.errors import InvalidInput
 
-CHATML_TURN = "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+CHATML_TURN = "{{'<|im_start|>' + message['role'] + 'NL' + message['content'] + '<|im_end|>' + 'NL'}}"
 CHATML_MARKED_TURN = (
-    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\\n' }}"
-    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\\n' }}"
+    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistantNL' }}"
+    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ 'NL' }}"
     "{% else %}" + CHATML_TURN + "{% endif %}"
 )
+NEWLINES = ("\\n", "\n")  # the Jinja literal written as an escape, or (templates read from GGUF) as a real newline
 PROBE = [
     {"role": "system", "content": "Answer briefly."},
     {"role": "user", "content": "What is 2+3?"},
@@ -42,7 +43,8 @@ def training_chat_template(tokenizer) -> str:
     try:
         return get_training_chat_template(processing_class=tokenizer) or original  # TRL's own training templates
     except ValueError:
-        patched = original.replace(CHATML_TURN, CHATML_MARKED_TURN) if CHATML_TURN in original else None
+        patched = next((original.replace(CHATML_TURN.replace("NL", nl), CHATML_MARKED_TURN.replace("NL", nl))
+                        for nl in NEWLINES if CHATML_TURN.replace("NL", nl) in original), None)
     if not patched:
         raise InvalidInput(
             "the base model's chat template has no {% generation %} markers and is not a family TRL or Arena can "
