@@ -3,6 +3,8 @@ FROM python:3.11-slim
 ARG TORCH_VERSION=2.13.0
 # "cpu" for web/CPU workers; e.g. "cu128" for the GPU worker image.
 ARG TORCH_VARIANT=cpu
+# "[gpu]" on the GPU worker image: DeepSpeed (ZeRO-3 recipes) and bitsandbytes (QLoRA).
+ARG EXTRAS=""
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential libpq5 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -14,6 +16,6 @@ COPY scoring ./scoring
 COPY training ./training
 COPY frontend ./frontend
 COPY manage.py ./
-RUN pip install -e . && python manage.py collectstatic --noinput
+RUN pip install -e ".${EXTRAS}" && python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "arena.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300"]
