@@ -1,0 +1,66 @@
+"""A layered (Sugiyama-style) layout for lineage graphs, computed on the server: generations run left to
+right, each dataset sits one column right of its deepest parent, and the order inside a column is settled
+by barycentre sweeps so edges cross little. Cytoscape then draws the positions as they are (``preset``).
+
+O(n + e) per sweep, no physics: 1,000+ nodes lay out in milliseconds and look the same on every load.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+COLUMN_GAP = 270  # px between generations: room for a 220 px label
+ROW_GAP = 78  # px between datasets of one generation: node + a two-line label below it
+SWEEPS = 4
+
+
+def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Longest-path layering from the roots; edges that would close a cycle are ignored for layering."""
+    children: dict[str, list[str]] = defaultdict(list)
+    indegree = {n: 0 for n in nodes}
+    for parent, child in edges:
+        children[parent].append(child)
+        indegree[child] += 1
+    layer = {n: 0 for n in nodes}
+    ready = sorted(n for n in nodes if indegree[n] == 0)
+    while ready:
+        node = ready.pop()
+        for child in children[node]:
+            layer[child] = max(layer[child], layer[node] + 1)
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    return layer  # members of a cycle (inferred edges can form one) keep the layer they were reached at
+
+
+def layered_positions(nodes: list[str], edges: list[tuple[str, str]]) -> tuple[dict[str, dict], int]:
+    """``{node: {"x": .., "y": ..}}`` and the height in px the drawing needs."""
+    layer = _layers(nodes, edges)
+    columns: dict[int, list[str]] = defaultdict(list)
+    for n in sorted(nodes):
+        columns[layer[n]].append(n)
+    parents: dict[str, list[str]] = defaultdict(list)
+    kids: dict[str, list[str]] = defaultdict(list)
+    for parent, child in edges:
+        parents[child].append(parent)
+        kids[parent].append(child)
+    order = {n: i for col in columns.values() for i, n in enumerate(col)}
+    depth = max(columns) if columns else 0
+    for sweep in range(SWEEPS):
+        downward = sweep % 2 == 0
+        for c in (range(1, depth + 1) if downward else range(depth - 1, -1, -1)):
+            neighbours = parents if downward else kids
+
+            def centre(n: str) -> float:
+                linked = [order[m] for m in neighbours[n] if m in order]
+                return sum(linked) / len(linked) if linked else order[n]
+
+            columns[c].sort(key=lambda n: (centre(n), n))
+            for i, n in enumerate(columns[c]):
+                order[n] = i
+    tallest = max((len(col) for col in columns.values()), default=1)
+    positions = {}
+    for c, col in columns.items():
+        offset = (tallest - len(col)) * ROW_GAP / 2  # centre short columns against the tallest
+        for i, n in enumerate(col):
+            positions[n] = {"x": c * COLUMN_GAP, "y": offset + i * ROW_GAP}
+    return positions, tallest * ROW_GAP + 60
