@@ -4,6 +4,7 @@ from django.urls import include, path
 from frontend import views
 
 urlpatterns = [
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", views.dataset_list_page, name="home"),
     path("datasets/", views.dataset_list_page, name="dataset-list"),
     path("datasets/upload/", views.dataset_upload_page, name="dataset-upload"),

@@ -54,7 +54,7 @@ def _histogram(centre: float, spread: float) -> list[int]:
 def _aggregate(dataset: Dataset, scorer: str, axis: str, reads: str, hib: bool, centre: float, spread: float):
     from scoring.models import ScoreAggregate, ScoringRun
 
-    run = ScoringRun.objects.create(dataset=dataset, scorers=[scorer], status="succeeded")
+    run = ScoringRun.objects.create(dataset=dataset, scorers=[{"name": scorer, "config": {}}], status="succeeded")
     return ScoreAggregate.objects.create(
         dataset=dataset, run=run, scorer=scorer, scorer_version="1", config_hash="c0", axis=axis, reads=reads,
         higher_is_better=hib, count=dataset.sample_count or 0, mean=centre * 100, median=centre * 100,

@@ -233,7 +233,8 @@ def leaderboard_get(
             rows.append(row)
     rows.sort(key=lambda r: (r["rank"], -(r["score"] or 0.0), r["dataset"]))
     return Leaderboard(
-        base_model={"slug": bm.slug, "name": bm.name},
+        base_model={"slug": bm.slug, "name": bm.name, "parameter_count": bm.parameter_count,
+                    "label": base_model_label(bm)},
         domain=domain,
         benchmarks=[
             {"slug": board.benchmarks[j].slug, "name": board.benchmarks[j].name,
