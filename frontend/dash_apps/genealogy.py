@@ -30,7 +30,7 @@ STYLESHEETS = ["/static/frontend/arena.css"]  # served by Django itself, never a
 BIG_GRAPH = 400
 MAX_OPTIONS = 100
 ORIGINS = ["declared", "inferred"]
-MIN_CANVAS, MAX_CANVAS = 360, 2400  # px: the canvas grows with the tallest generation, within these bounds
+MIN_CANVAS, MAX_CANVAS = 360, 4000  # px: the canvas grows with the tallest generation (50 siblings fit at zoom 1)
 
 ROLE_COLOURS = {"target": "#d62728", "root": "#2ca02c", "intermediate": "#7f7f7f"}
 DOMAIN_COLOURS = {
@@ -204,7 +204,8 @@ def target_options(search_value, selected, **kwargs) -> list[dict]:
 
 
 def _contamination_text(node: dict) -> str:
-    parts = [f"{f['benchmark']}: {f['items_contaminated']}/{f['items_total']} items" for f in node["contamination"]]
+    parts = [f["benchmark"] + (f": {f['items_contaminated']}/{f['items_total']} items" if "items_total" in f else "")
+             for f in node["contamination"]]
     if node["inherits_contamination_from"]:
         parts.append("inherits from " + ", ".join(node["inherits_contamination_from"]))
     return "; ".join(parts)

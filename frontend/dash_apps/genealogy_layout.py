@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 COLUMN_GAP = 270  # px between generations: room for a 220 px label
-ROW_GAP = 78  # px between datasets of one generation: node + a two-line label below it
+ROW_GAP = 70  # px between datasets of one generation: node + a two-line label below it
 SWEEPS = 4
 
 
