@@ -31,8 +31,8 @@ SCORE = {"type": "numeric", "format": {"specifier": ".3f"}}
 SIGNED = {"type": "numeric", "format": {"specifier": "+.3f"}}
 # column widths that make every column fit at 1280 px; the first three stay put when the table scrolls
 WIDTHS = {"expand": "26px", "rank": "50px", "name": "200px", "tags": "84px", "sample_count": "56px",
-          "source": "62px", "score": "58px", "ci": "88px", "iqm": "52px", "delta": "60px", "efficiency": "72px",
-          "n_seeds": "56px"}
+          "source": "72px", "score": "58px", "ci": "88px", "iqm": "52px", "delta": "60px", "efficiency": "84px",
+          "n_seeds": "64px"}
 
 app.layout = html.Div(
     className="dash-board",
