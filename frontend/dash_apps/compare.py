@@ -261,7 +261,7 @@ predictors.layout = html.Div(
     children=[
         dcc.Store(id="pred-init", data=0),
         dcc.Dropdown(id="pred-base-model", placeholder="base model", options=[], value=None, clearable=False,
-                     style={"maxWidth": "20rem"}),
+                     style={"maxWidth": "28rem"}),
         html.P(id="pred-note", className="lb-note"),
         dcc.Graph(id="pred-heatmap", config={"displaylogo": False}),
         dash_table.DataTable(id="pred-table", columns=[

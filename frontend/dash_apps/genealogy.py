@@ -167,6 +167,7 @@ app.layout = html.Div(
             ],
         ),
         html.Div(id="message", className="genealogy-message lb-note"),
+        dcc.Store(id="fitted", data=0),
         html.Div(className="genealogy-main", children=[
             cyto.Cytoscape(
                 id="graph",
@@ -384,4 +385,25 @@ app.callback(
     Input("targets", "value"), Input("depth", "value"), Input("origins", "value"), Input("min-confidence", "value"),
 )(update_graph)
 app.callback(Output("hover", "children"), Input("graph", "mouseoverNodeData"))(show_hover)
+# The canvas height follows the tallest generation; cytoscape does not notice its container growing, so once the
+# new height is in the page it is told to resize and fit (never zoomed in beyond 1.5x for a small family).
+app.clientside_callback(
+    """function (style, elements) {
+        setTimeout(function () {
+            var root = document.getElementById("graph");
+            var nodes = root ? [root].concat(Array.prototype.slice.call(root.querySelectorAll("*"))) : [];
+            for (var i = 0; i < nodes.length; i++) {
+                if (nodes[i]._cyreg) {
+                    var cy = nodes[i]._cyreg.cy;
+                    cy.resize();
+                    cy.fit(undefined, 30);
+                    if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
+                    return;
+                }
+            }
+        }, 80);
+        return Date.now();
+    }""",
+    Output("fitted", "data"), Input("graph", "style"), Input("graph", "elements"),
+)
 app.callback(Output("card", "children"), Input("graph", "tapNodeData"))(show_card)

@@ -232,6 +232,9 @@ def test_genealogy_is_readable_at_fifty_nodes(browser, user):
     _wait_dash(browser, ["genealogy"])
     frame = _frame(browser, "genealogy")
     frame.wait_for_function(f"() => ({CY_JS})().nodes().length === 50")
+    # the canvas has grown to the tallest generation and cytoscape has been told (resize + fit run together)
+    frame.wait_for_function(f"""() => {{ const cy = ({CY_JS})(), h = document.querySelector('#graph').clientHeight;
+                                        return h > 1000 && Math.abs(cy.height() - h) < 5; }}""")
     report = frame.evaluate(f"""() => {{
         const cy = ({CY_JS})(), boxes = cy.nodes().map(n => n.boundingBox({{includeLabels: true}}));
         let overlaps = 0;
