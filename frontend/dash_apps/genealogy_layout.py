@@ -1,6 +1,7 @@
 """A layered (Sugiyama-style) layout for lineage graphs, computed on the server: generations run left to
-right, each dataset sits one column right of its deepest parent, and the order inside a column is settled
-by barycentre sweeps so edges cross little. Cytoscape then draws the positions as they are (``preset``).
+right, each dataset sits one column right of its deepest parent, the order inside a column is settled
+by barycentre sweeps so edges cross little, and each dataset is then placed level with the middle of its
+parents and children, ROW_GAP apart. Cytoscape draws the positions as they are (``preset``).
 
 O(n + e) per sweep, no physics: 1,000+ nodes lay out in milliseconds and look the same on every load.
 """
@@ -57,10 +58,21 @@ def layered_positions(nodes: list[str], edges: list[tuple[str, str]]) -> tuple[d
             columns[c].sort(key=lambda n: (centre(n), n))
             for i, n in enumerate(columns[c]):
                 order[n] = i
-    tallest = max((len(col) for col in columns.values()), default=1)
-    positions = {}
-    for c, col in columns.items():
-        offset = (tallest - len(col)) * ROW_GAP / 2  # centre short columns against the tallest
-        for i, n in enumerate(col):
-            positions[n] = {"x": c * COLUMN_GAP, "y": offset + i * ROW_GAP}
-    return positions, tallest * ROW_GAP + 60
+    y = {n: i * ROW_GAP for col in columns.values() for i, n in enumerate(col)}
+    for sweep in range(SWEEPS):  # coordinates: each dataset level with the middle of its parents and children
+        for c in (range(depth + 1) if sweep % 2 else range(depth, -1, -1)):
+            col = columns[c]
+            wanted = []
+            for n in col:
+                linked = [y[m] for m in parents[n] + kids[n] if m in y]
+                wanted.append(sum(linked) / len(linked) if linked else y[n])
+            placed = []
+            for w in wanted:  # keep the order, keep ROW_GAP apart
+                placed.append(w if not placed else max(w, placed[-1] + ROW_GAP))
+            shift = sum(w - p for w, p in zip(wanted, placed)) / len(placed) if placed else 0.0
+            for n, p in zip(col, placed):
+                y[n] = p + shift  # shift <= 0: the block slides back to centre on where it wanted to be
+    top = min(y.values(), default=0.0)
+    positions = {n: {"x": layer[n] * COLUMN_GAP, "y": round(y[n] - top, 1)} for n in nodes}
+    height = (max(y.values(), default=0.0) - top) + ROW_GAP + 60
+    return positions, int(height)
