@@ -21,17 +21,18 @@ BENCHMARKS = [  # slug, name, domain, kind
     ("humaneval", "HumanEval", "code", "code"),
     ("logiqa-mini", "LogiQA-mini", "reasoning", "multiple_choice"),
 ]
+HF = "https://huggingface.co/datasets/"
 DATASETS = [  # slug, name, size, tags, quality (drives scores), source
-    ("alpaca-gpt4", "Alpaca-GPT4 (cleaned)", 52_002, ("general",), 0.55, "https://huggingface.co/datasets/vicgalle/alpaca-gpt4"),
+    ("alpaca-gpt4", "Alpaca-GPT4 (cleaned)", 52_002, ("general",), 0.55, HF + "vicgalle/alpaca-gpt4"),
     ("openhermes-math", "OpenHermes-2.5 math-heavy subset filtered by IFD", 18_400, ("general", "math"), 0.72,
-     "https://huggingface.co/datasets/teknium/OpenHermes-2.5"),
-    ("metamathqa-40k", "MetaMathQA-40K", 40_000, ("math",), 0.68, "https://huggingface.co/datasets/meta-math/MetaMathQA"),
+     HF + "teknium/OpenHermes-2.5"),
+    ("metamathqa-40k", "MetaMathQA-40K", 40_000, ("math",), 0.68, HF + "meta-math/MetaMathQA"),
     ("magicoder-oss-75k", "Magicoder-OSS-Instruct-75K", 75_197, ("code",), 0.61,
-     "https://huggingface.co/datasets/ise-uiuc/Magicoder-OSS-Instruct-75K"),
+     HF + "ise-uiuc/Magicoder-OSS-Instruct-75K"),
     ("sharegpt-unfiltered", "ShareGPT-Vicuna unfiltered", 94_145, ("general", "mixed"), 0.40, ""),
-    ("ultrachat-200k", "UltraChat 200k", 207_865, ("general",), 0.50, "https://huggingface.co/datasets/HuggingFaceH4/ultrachat_200k"),
+    ("ultrachat-200k", "UltraChat 200k", 207_865, ("general",), 0.50, HF + "HuggingFaceH4/ultrachat_200k"),
     ("evol-instruct-70k", "WizardLM Evol-Instruct 70k", 70_000, ("general", "code"), 0.64, ""),
-    ("orca-math-200k", "Orca-Math 200k", 200_035, ("math",), 0.70, "https://huggingface.co/datasets/microsoft/orca-math-word-problems-200k"),
+    ("orca-math-200k", "Orca-Math 200k", 200_035, ("math",), 0.70, HF + "microsoft/orca-math-word-problems-200k"),
 ]
 SCORERS = [  # scorer, axis, reads, higher_is_better, spread
     ("response_length", "length", "A", True, 0.18),
@@ -84,7 +85,8 @@ def build(*, alice=None, bob=None) -> dict:
         for seed in range(seeds):
             job = Job.objects.create(dataset=dataset, base_model=base_model, seed=seed, status=Job.Status.SUCCEEDED)
             for b in benchmarks.values():
-                bias = {"math": 0.1, "code": 0.05}.get(b.domain, 0.0) * (b.domain in (dataset.domains_list if dataset else []))
+                tags = dataset.domains_list if dataset else []
+                bias = {"math": 0.1, "code": 0.05}.get(b.domain, 0.0) * (b.domain in tags)
                 score = min(0.98, max(0.02, 0.25 + 0.3 * quality + bias + rng.gauss(0, 0.025)))
                 EvalResult.objects.create(job=job, benchmark=b, score=round(score, 4), n_items=200)
 

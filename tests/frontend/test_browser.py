@@ -125,7 +125,8 @@ def test_every_leaderboard_link_navigates_and_rows_expand(browser, user):
     page.goto(browser.base + "/leaderboard/")
     _wait_dash(browser, ["arena-leaderboard"])
     frame = _frame(browser, "arena-leaderboard")
-    hrefs = sorted(set(frame.eval_on_selector_all("#table a[href^='/datasets/']", "els => els.map(e => e.getAttribute('href'))")))
+    hrefs = sorted(set(frame.eval_on_selector_all("#table a[href^='/datasets/']",
+                                                  "els => els.map(e => e.getAttribute('href'))")))
     visible = {d.slug for d in data["datasets"].values() if d.visibility == "public"}
     assert hrefs == sorted(f"/datasets/{slug}/" for slug in visible)  # bob never sees the private one
     # source links point at the datasets' sources (not followed: the test must not leave the machine)
