@@ -218,6 +218,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # system fonts instead of ReDoc's web fonts; no "powered by" link or logo fetched from elsewhere
+    "REDOC_UI_SETTINGS": {"hideDownloadButton": False, "theme": {"typography": {
+        "fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif",
+        "headings": {"fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif"}}}},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -7,7 +7,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # frontend/redoc.html: the sidecar's ReDoc without the Google Fonts the stock template links
+    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="frontend/redoc.html"),
+         name="redoc"),
     path("api/v1/", include("arena.api.urls")),
     path("api/v1/", include("arena.api.export_urls")),
     path("api/v1/", include("lineage.api.urls")),

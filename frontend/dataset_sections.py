@@ -1,46 +1,43 @@
-"""Extra sections of the dataset detail page (scores summary, lineage mini-graph, jobs and results)."""
+"""The dataset card's sections beyond the metadata (scores, standing, lineage, jobs): what each one shows,
+composed from the scoring, lineage and training reads for the viewer."""
 from __future__ import annotations
 
-from django.template.loader import render_to_string
-
-from lineage.models import LineageEdge
 from lineage.selectors import current_edges
 from training.leaderboard import selectors
 
-SVG_ROW = 26
+from frontend.card_charts import radar, small_multiple
+from frontend.selectors import score_medians
 
 
-def _lineage_svg(*, dataset, parents: list[LineageEdge], children: list[LineageEdge]) -> dict:
-    """Coordinates for a small left-to-right SVG: parents -> dataset -> children."""
-    height = max(len(parents), len(children), 1) * SVG_ROW + 20
-    middle = height / 2
+def _lineage_panel(*, parents, children) -> dict:
+    def item(edge, other) -> dict:
+        return {"dataset": other, "relation": edge.get_relation_display(), "origin": edge.origin,
+                "confidence": edge.confidence, "evidence": edge.evidence}
 
-    def column(edges, attr):
-        top = middle - len(edges) * SVG_ROW / 2 + SVG_ROW / 2
-        return [{"edge": e, "dataset": getattr(e, attr), "y": top + i * SVG_ROW} for i, e in enumerate(edges)]
-
-    return {"height": height, "middle": middle, "parents": column(parents, "parent"),
-            "children": column(children, "child")}
+    return {"parents": [item(e, e.parent) for e in parents], "children": [item(e, e.child) for e in children]}
 
 
-def dataset_sections(*, request, dataset) -> list[str]:
-    """HTML fragments (already rendered) shown on the dataset detail page, in order."""
+def dataset_card_context(*, request, dataset) -> dict:
+    """Template context of the dataset card's sections, everything scoped to ``request.user``."""
     viewer = request.user
     summaries = selectors.dataset_score_summaries(dataset=dataset)
+    medians = score_medians(viewer=viewer) if summaries else {}
+    panels = [
+        small_multiple(summary=s, median=medians.get((s["scorer"], s.get("config_hash", ""))))
+        for s in summaries or [] if s.get("scope") != "setwise"
+    ]
     edges = current_edges(viewer=viewer).select_related("parent", "child")
-    parents = list(edges.filter(child=dataset).order_by("parent__name"))
-    children = list(edges.filter(parent=dataset).order_by("child__name"))
-    context = {
-        "dataset": dataset,
+    parents = list(edges.filter(child=dataset).order_by("origin", "parent__name"))
+    children = list(edges.filter(parent=dataset).order_by("origin", "child__name"))
+    standings = selectors.dataset_standings(viewer=viewer, dataset=dataset)
+    return {
         "summaries": summaries,
+        "setwise": [s for s in summaries or [] if s.get("scope") == "setwise"],
+        "panels": sorted(panels, key=lambda p: (p["axis"], p["scorer"])),
+        "radar": radar(summaries=summaries or [], medians=medians),
         "scores_unavailable": selectors.SCORES_UNAVAILABLE if summaries is None else "",
-        "lineage": _lineage_svg(dataset=dataset, parents=parents, children=children),
+        "lineage": _lineage_panel(parents=parents, children=children),
         "has_lineage": bool(parents or children),
-        "standings": selectors.dataset_standings(viewer=viewer, dataset=dataset),
+        "standings": standings,
         "jobs": selectors.dataset_jobs_results(dataset=dataset),
     }
-    return [
-        render_to_string("frontend/sections/scores.html", context, request=request),
-        render_to_string("frontend/sections/lineage.html", context, request=request),
-        render_to_string("frontend/sections/jobs.html", context, request=request),
-    ]

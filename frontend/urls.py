@@ -4,6 +4,8 @@ from django.urls import include, path
 from frontend import views
 
 urlpatterns = [
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("api/schema/redoc/redoc.standalone.js", views.redoc_bundle, name="redoc-bundle"),
     path("", views.dataset_list_page, name="home"),
     path("datasets/", views.dataset_list_page, name="dataset-list"),
     path("datasets/upload/", views.dataset_upload_page, name="dataset-upload"),

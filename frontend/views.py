@@ -1,17 +1,48 @@
 """Server-rendered pages (no JavaScript framework): dataset list, detail and upload."""
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.views.decorators.cache import cache_control
 from django.shortcuts import redirect, render
-from django.utils.safestring import mark_safe
+from django.templatetags.static import static
 
 from arena import selectors, services
 from arena.errors import ArenaError, NotFound
-from frontend.dataset_sections import dataset_sections
+from frontend.dataset_sections import dataset_card_context
 from frontend.forms import UploadForm
+
+
+FAVICON = Path(__file__).parent / "static" / "frontend" / "favicon.svg"
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """``/favicon.ico``, which browsers (and Dash pages) ask for on their own: the Arena icon as SVG."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+
+
+REDOC_LOGO_URL = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@lru_cache(maxsize=1)
+def _redoc_bundle() -> bytes:
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+    return Path(path).read_bytes().replace(REDOC_LOGO_URL.encode(), static("frontend/favicon.svg").encode())
+
+
+@cache_control(max_age=86400, public=True)
+def redoc_bundle(request):
+    """The sidecar's ReDoc bundle with its one hard-wired CDN request (the "API docs by Redocly" logo) pointed at
+    the local icon, so the API reference page works offline and makes no request off this server."""
+    return HttpResponse(_redoc_bundle(), content_type="application/javascript")
 
 
 def dataset_list_page(request):
@@ -29,8 +60,6 @@ def dataset_detail_page(request, slug: str):
         dataset = selectors.dataset_get(viewer=request.user, slug=slug)
     except NotFound:
         raise Http404("no such dataset") from None
-    from lineage.selectors import declared_parents
-
     try:
         offset = max(int(request.GET.get("offset", 0)), 0)
     except ValueError:
@@ -41,13 +70,12 @@ def dataset_detail_page(request, slug: str):
         "frontend/dataset_detail.html",
         {
             "dataset": dataset,
-            "parents": declared_parents(dataset=dataset, viewer=request.user),
             "samples": samples,
             "offset": offset,
             "next_offset": offset + 10 if offset + 10 < (dataset.sample_count or 0) else None,
             "prev_offset": max(offset - 10, 0) if offset > 0 else None,
             "is_owner": request.user.is_authenticated and request.user.pk == dataset.owner_id,
-            "dataset_sections": [mark_safe(html) for html in dataset_sections(request=request, dataset=dataset)],
+            **dataset_card_context(request=request, dataset=dataset),
         },
     )
 

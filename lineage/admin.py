@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge
+from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge, LshBucket
 
 
 @admin.register(LineageEdge)
@@ -24,3 +24,17 @@ class DatasetOverlapAdmin(admin.ModelAdmin):
 class ContaminationFindingAdmin(admin.ModelAdmin):
     list_display = ("dataset", "benchmark", "status", "items_contaminated", "items_total", "ratio", "created_at")
     list_filter = ("status", "benchmark")
+
+
+@admin.register(LshBucket)
+class LshBucketAdmin(admin.ModelAdmin):
+    """Read-only: LSH band keys are written by the overlap index only."""
+
+    list_display = ("key", "dataset", "sample_idx")
+    raw_id_fields = ("dataset",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

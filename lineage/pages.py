@@ -4,13 +4,18 @@ from __future__ import annotations
 from django.shortcuts import render
 
 import frontend.dash_apps.genealogy  # noqa: F401  (registers the "genealogy" DjangoDash app)
-from lineage.selectors import MAX_DEPTH
+from lineage.selectors import MAX_DEPTH, genealogy_default_target
 
 
 def genealogy_page(request):
-    """``/lineage/?dataset=a&dataset=b&depth=2`` preselects targets; the app itself scopes data to the user."""
+    """``/lineage/?dataset=a&dataset=b&depth=2`` preselects targets; without any, the visible dataset with the
+    most lineage edges is preselected. The app itself scopes data to the user."""
     initial = {}
     slugs = [s for value in request.GET.getlist("dataset") for s in value.split(",") if s.strip()]
+    preselected = False
+    if not slugs:
+        default = genealogy_default_target(viewer=request.user)
+        slugs, preselected = ([default], True) if default else ([], False)
     if slugs:
         # the dropdown drops values missing from its options, so the options come with them (visible ones only)
         options = frontend.dash_apps.genealogy.target_options(None, slugs, user=request.user)
@@ -19,4 +24,5 @@ def genealogy_page(request):
     depth = request.GET.get("depth", "")
     if depth.isdigit() and int(depth) <= MAX_DEPTH:
         initial["depth"] = {"value": int(depth)}
-    return render(request, "lineage/genealogy.html", {"initial_arguments": initial or None})
+    return render(request, "lineage/genealogy.html", {"initial_arguments": initial or None,
+                                                      "preselected": slugs[0] if preselected else ""})

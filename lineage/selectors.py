@@ -500,3 +500,20 @@ def dataset_card(*, viewer, slug: str) -> dict:
                 if row["dataset"] == dataset.slug:
                     card["leaderboard"].append({"base_model": base_model, "rank": row["rank"], "score": row.get("score")})
     return card
+
+
+def genealogy_default_target(*, viewer) -> str | None:
+    """The dataset the genealogy page opens on: the visible dataset with the most current lineage edges
+    (ties: contaminated first, then by name), so a first visit shows a family rather than an empty canvas."""
+    from collections import Counter
+
+    degree: Counter = Counter()
+    for parent_id, child_id in current_edges(viewer=viewer).values_list("parent_id", "child_id"):
+        degree[parent_id] += 1
+        degree[child_id] += 1
+    if not degree:
+        return None
+    contaminated = _contaminated_ids(viewer=viewer)
+    names = dict(dataset_visible_queryset(viewer=viewer).filter(pk__in=list(degree)).values_list("pk", "slug"))
+    best = min(names, key=lambda pk: (-degree[pk], pk not in contaminated, names[pk]))
+    return names[best]

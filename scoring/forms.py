@@ -6,10 +6,12 @@ import json
 
 from django import forms
 
+from arena.widgets import CheckboxesWithReasons, refuse_unavailable
+
 
 class RunStartForm(forms.Form):
     dataset = forms.ChoiceField(help_text="a ready dataset you can see")
-    scorers = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    scorers = forms.MultipleChoiceField(widget=CheckboxesWithReasons)
     options = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": '{"unique_ngram_ratio": {"n": 3}}'}),
@@ -22,6 +24,13 @@ class RunStartForm(forms.Form):
         self.fields["scorers"].choices = [
             (s["name"], f"{s['name']} — {s['axis']}, reads {s['reads']}") for s in scorers
         ]
+        self.unavailable = {s["name"]: s["unavailable"] for s in scorers if s.get("unavailable")}
+        self.fields["scorers"].widget.unavailable = self.unavailable
+
+    def clean_scorers(self) -> list[str]:
+        chosen = self.cleaned_data["scorers"]
+        refuse_unavailable(chosen=chosen, unavailable=self.unavailable, field="scorers")
+        return chosen
 
     def clean_options(self) -> dict:
         raw = self.cleaned_data["options"].strip()

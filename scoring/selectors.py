@@ -36,6 +36,7 @@ def scorer_catalog() -> list[dict]:
                 "unit": meta.unit,
                 "description": meta.description,
                 "options": dict(cls.default_config),
+                "unavailable": cls.unavailable_reason(),
             }
         )
     return out

@@ -5,7 +5,19 @@ from django import forms
 
 from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
+from arena.widgets import CheckboxesWithReasons, refuse_unavailable
 from training.models import BaseModel, Benchmark, Recipe
+
+
+def unavailable_benchmarks() -> dict[str, str]:
+    """Benchmarks this deployment cannot run, by slug, with the reason (code benchmarks without code execution)."""
+    from training.evaluation.code_exec import code_execution_allowed
+
+    if code_execution_allowed():
+        return {}
+    reason = ("executes model-written code, which this deployment has not enabled "
+              "(ARENA_ALLOW_CODE_EXECUTION=true on the web and gpu workers)")
+    return {slug: reason for slug in Benchmark.objects.filter(kind=Benchmark.Kind.CODE).values_list("slug", flat=True)}
 
 
 class JobLaunchForm(forms.Form):
@@ -17,12 +29,19 @@ class JobLaunchForm(forms.Form):
     recipe = forms.ModelChoiceField(queryset=Recipe.objects.all(), to_field_name="slug", required=False)
     seeds = forms.CharField(initial="0,1,2", help_text="comma-separated integers; one job per base model and seed")
     benchmarks = forms.ModelMultipleChoiceField(
-        queryset=Benchmark.objects.all(), to_field_name="slug", widget=forms.CheckboxSelectMultiple
+        queryset=Benchmark.objects.all(), to_field_name="slug", widget=CheckboxesWithReasons
     )
 
     def __init__(self, *args, viewer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = dataset_visible_queryset(viewer=viewer).filter(status=Dataset.Status.READY)
+        self.unavailable = unavailable_benchmarks()
+        self.fields["benchmarks"].widget.unavailable = self.unavailable
+
+    def clean_benchmarks(self):
+        chosen = self.cleaned_data["benchmarks"]
+        refuse_unavailable(chosen=[b.slug for b in chosen], unavailable=self.unavailable, field="benchmarks")
+        return chosen
 
     def clean_seeds(self) -> list[int]:
         raw = self.cleaned_data["seeds"]

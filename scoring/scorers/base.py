@@ -93,6 +93,11 @@ class Scorer:
         """scope="setwise": ``{"value": raw dataset-level score, ...details}``."""
         raise NotImplementedError
 
+    @classmethod
+    def unavailable_reason(cls) -> str:
+        """Why this scorer cannot run on this deployment ("" when it can); forms disable it and show why."""
+        return ""
+
     # --- identity, for reproducibility ---------------------------------------
     def model_identity(self) -> dict:
         """Model name/path/revision for model-based scorers; empty for heuristics."""

@@ -145,6 +145,12 @@ class JudgeScorer(Scorer):
         "json_mode": False,  # send response_format={"type": "json_object"} (vLLM and OpenAI support it)
     }
 
+    @classmethod
+    def unavailable_reason(cls) -> str:
+        if settings.ARENA_JUDGE_BASE_URL:
+            return ""
+        return "no judge endpoint configured (set ARENA_JUDGE_BASE_URL, or pass base_url in its options via the API)"
+
     def __init__(self, *, config: dict | None = None) -> None:
         super().__init__(config=config)
         self.endpoint = self._endpoint()

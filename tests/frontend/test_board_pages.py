@@ -24,7 +24,11 @@ def test_pages_render_with_local_assets_only(small_board, client):
         html = resp.content.decode()
         assert f"/django_plotly_dash/app/{app}/" in html
         assert not CDN.search(html)
-        frame = client.get(re.search(r'<iframe src="([^"]+)"', html).group(1))
+        iframe = re.search(r'<iframe [^>]*src="([^"]+)"[^>]*sandbox="([^"]+)"', html)
+        # a clicked link inside the app may navigate the page (target="_top"); scripts alone may not
+        assert "allow-top-navigation-by-user-activation" in iframe.group(2).split()
+        assert "allow-top-navigation " not in iframe.group(2) + " "
+        frame = client.get(iframe.group(1))
         assert frame.status_code == 200
         assert not CDN.search(frame.content.decode()), "the Dash page must not load anything from a CDN"
     nav = client.get("/").content.decode()
@@ -32,8 +36,9 @@ def test_pages_render_with_local_assets_only(small_board, client):
 
 
 def test_leaderboard_callbacks_show_the_selector_numbers(small_board, other_user):
-    tabs, first, tags, years = leaderboard.init_controls(0, user=other_user)
+    base_models, first, tags, years = leaderboard.init_controls(0, user=other_user)
     assert first == "tiny" and "general" in tags and years
+    assert base_models == [{"label": "Tiny", "value": "tiny"}]  # no parameter count recorded: no size shown
     columns, data, page_count, figure, href, note = leaderboard.update_board(
         "tiny", "", "", [], "any", None, None, None, [], user=other_user
     )
@@ -110,7 +115,8 @@ def test_dash_update_endpoint_uses_the_request_user(small_board, user):
                    {"id": "size-max", "property": "value", "value": None},
                    {"id": "year", "property": "value", "value": None},
                    {"id": "table", "property": "sort_by", "value": []},
-                   {"id": "table", "property": "page_current", "value": 0}],
+                   {"id": "table", "property": "page_current", "value": 0},
+                   {"id": "expanded", "property": "data", "value": []}],
         "changedPropIds": ["base-model.value"],
         "state": [],
     }
@@ -148,7 +154,7 @@ def test_dataset_page_lineage_and_scores_sections_are_scoped(small_board, client
                                   norm_mean=0.3, histogram=[1] * 20)
     client.force_login(other_user)
     html = client.get("/datasets/alpha/").content.decode()
-    assert "<svg" in html and "Beta" in html and "(subset)" in html
+    assert "<svg" in html and "Beta" in html and "subset / filtered" in html and "declared" in html
     assert "secret" not in html.lower() and "mixture" not in html  # the private parent stays hidden
     assert "42.500" in html and "length" in html
     client.force_login(user)
@@ -157,9 +163,17 @@ def test_dataset_page_lineage_and_scores_sections_are_scoped(small_board, client
 
 def test_predictors_callback_draws_the_correlations(scored_board, other_user):
     figure, rows, note = compare.update_predictors("tiny", user=other_user)
-    heatmap = figure.to_plotly_json()["data"][0]
-    assert heatmap["type"] == "heatmap"
-    assert sorted(heatmap["y"]) == ["quality (down)", "quality (up)"]
+    grey, coloured = figure.to_plotly_json()["data"]
+    assert grey["type"] == coloured["type"] == "heatmap"
+    assert sorted(coloured["y"]) == ["quality · down", "quality · up"]
+    # four datasets are too few to read a correlation: every cell is grey, and says why
+    assert all(v is None for row in coloured["z"] for v in row)
+    assert all(v == 1.0 for row in grey["z"] for v in row)
+    columns = list(grey["x"])
+    for row in grey["text"]:
+        assert "n=4: too few" in row[columns.index("overall")] and "n=4: too few" in row[columns.index("general")]
+        assert row[columns.index("math")] == "n/a · undefined"  # no math benchmark on this board
+    assert "Only 4 datasets" in note
     up = next(r for r in rows if r["scorer"] == "up" and r["domain"] == "overall")
     assert up["rho"] == pytest.approx(1.0) and up["n"] == 4
     assert "hidden" not in _dump((figure, rows, note))
@@ -168,6 +182,17 @@ def test_predictors_callback_draws_the_correlations(scored_board, other_user):
 def test_compare_callback_figures(scored_board, other_user):
     bars, radar, p_cols, p_rows, hist, lengths, note = compare.update_compare(["d0", "d3"], "tiny", user=other_user)
     assert [t["name"] for t in bars.to_plotly_json()["data"]][:2] == ["D0", "D3"]
-    assert {r["row"]: r["d0"] for r in p_rows}["d3"] == "1.00"  # d3 beats d0 on every seed pair
+    assert {r["row"]: r["d0"] for r in p_rows}["D3"] == "1.00"  # d3 beats d0 on every seed pair
+    assert [c["name"] for c in p_cols] == ["", "D0", "D3"]  # dataset names, not slugs
+    # one colour per dataset in every chart
+    colours = {}
+    for fig in (bars, radar, hist, lengths):
+        for trace in fig.to_plotly_json()["data"]:
+            name = trace.get("name", "").split(" (n=")[0]
+            if name in ("D0", "D3"):
+                colour = (trace.get("marker") or {}).get("color") or (trace.get("line") or {}).get("color")
+                colours.setdefault(name, set()).add(colour)
+    assert set(colours) == {"D0", "D3"} and all(len(c) == 1 for c in colours.values())
+    assert colours["D0"] != colours["D3"]
     assert len(hist.to_plotly_json()["data"]) == 4  # 2 scorers x 2 datasets
     assert "P(X > Y) is mean over benchmarks" in note

@@ -60,16 +60,23 @@ def test_elements_carry_role_domain_relation_origin_and_contamination():
     by_id = {e["data"]["id"]: e for e in elements}
     assert "role-root" in by_id["d0"]["classes"] and "role-target" in by_id["d1"]["classes"]
     assert "domain-math" in by_id["d1"]["classes"] and "domain-none" in by_id["d0"]["classes"]
-    assert "contaminated" in by_id["d2"]["classes"] and "gsm" in by_id["d2"]["data"]["label"]
-    assert "inherits" in by_id["d3"]["classes"] and "inherits contamination from d2" in by_id["d3"]["data"]["label"]
+    # contamination is a badge on the node with its details for the hover panel, not text in the label
+    assert "contaminated" in by_id["d2"]["classes"] and "has-badge" in by_id["d2"]["classes"]
+    assert by_id["d2"]["data"]["badge"].startswith("data:image/svg+xml") and by_id["d2"]["data"]["label"] == "D2"
+    assert "gsm" in by_id["d2"]["data"]["contamination"]
+    assert "inherits" in by_id["d3"]["classes"] and "inherits from d2" in by_id["d3"]["data"]["contamination"]
     assert "origin-inferred" in by_id["e3"]["classes"] and "relation-subset" in by_id["e3"]["classes"]
-    assert layout["name"] == "breadthfirst" and layout["roots"] == ["d0"]
+    # a layered layout computed on the server: each generation one column right of its parent
+    assert layout["name"] == "preset"
+    xs = [by_id[f"d{i}"]["position"]["x"] for i in range(6)]
+    assert xs == sorted(xs) and len(set(xs)) == 6
     styles = {s["selector"]: s["style"] for s in genealogy.STYLESHEET}
     assert styles[".origin-inferred"]["line-style"] == "dashed" and styles[".origin-declared"]["line-style"] == "solid"
+    assert styles["node"]["font-size"] >= 12  # legible at zoom 1
 
 
 def test_thousand_nodes_use_a_cheap_layout():
     elements, layout = genealogy.graph_elements(_graph(1000))
     assert len(elements) == 1999
-    assert layout["name"] == "grid" and layout["animate"] is False
+    assert layout["name"] == "preset" and layout["animate"] is False
     assert all("big" in e["classes"] for e in elements)

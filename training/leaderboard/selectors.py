@@ -94,7 +94,7 @@ def _check_domain(domain: str) -> None:
 
 def _visible_meta(*, viewer, dataset_ids: Sequence[int]) -> dict[int, dict]:
     """Name, slug, size, year, owner and domain tags of the visible datasets among ``dataset_ids``."""
-    fields = ("id", "slug", "name", "sample_count", "year", "visibility", "owner__username")
+    fields = ("id", "slug", "name", "sample_count", "year", "visibility", "owner__username", "source_url")
     meta = {
         row[0]: {**dict(zip(fields, row)), "domains": []}
         for row in dataset_visible_queryset(viewer=viewer).filter(pk__in=list(dataset_ids)).order_by()
@@ -143,6 +143,7 @@ def _reference_row(*, board: Board, base_model: BaseModel, k: int, bench_cols: l
         "visibility": "public",
         "domains": [],
         "sample_count": None,
+        "source_url": "",
         "year": None,
         "rank": None,
         "score": _num(ref.scores[0, k]),
@@ -212,6 +213,7 @@ def leaderboard_get(
             "visibility": m["visibility"],
             "domains": m["domains"],
             "sample_count": m["sample_count"],
+            "source_url": m["source_url"],
             "year": m["year"],
             "rank": cols["rank"][i],
             "score": _num(cols["score"][i]),
@@ -231,7 +233,8 @@ def leaderboard_get(
             rows.append(row)
     rows.sort(key=lambda r: (r["rank"], -(r["score"] or 0.0), r["dataset"]))
     return Leaderboard(
-        base_model={"slug": bm.slug, "name": bm.name},
+        base_model={"slug": bm.slug, "name": bm.name, "parameter_count": bm.parameter_count,
+                    "label": base_model_label(bm)},
         domain=domain,
         benchmarks=[
             {"slug": board.benchmarks[j].slug, "name": board.benchmarks[j].name,
@@ -460,6 +463,36 @@ def score_predictors(*, viewer, base_model: str) -> dict:
             "base_model": boards["overall"].base_model, "rows": rows}
 
 
+def compact_count(value: int | None) -> str:
+    """135000000 -> "135M", 1500 -> "1.5k": sizes at a glance."""
+    if value is None:
+        return "–"
+    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g}{suffix}"
+    return str(value)
+
+
+def base_model_label(bm: BaseModel) -> str:
+    """The base model's name with its size, e.g. "SmolLM2 135M Instruct · 135M params"."""
+    return f"{bm.name} · {compact_count(bm.parameter_count)} params" if bm.parameter_count else bm.name
+
+
+def dataset_benchmark_scores(*, viewer, base_model: str, dataset: str) -> list[dict]:
+    """One dataset's per-benchmark means with 95% bootstrap intervals over seeds and the base model's score on
+    each (the leaderboard row's expander); NotFound when the viewer may not see the dataset."""
+    bm = base_model_get(slug=base_model)
+    found = dataset_visible_queryset(viewer=viewer).filter(slug=dataset).first()
+    if found is None:
+        raise NotFound(f"no dataset {dataset!r}")
+    entry = _board_comparison(viewer=viewer, base_model=bm, datasets=[found])
+    return [
+        {"slug": b["slug"], "name": b["name"], "domain": b["domain"], "counted": b["counted"],
+         "reference": b["reference"], **b["datasets"].get(found.slug, {})}
+        for b in entry["benchmarks"]
+    ]
+
+
 def leaderboard_filter_options(*, viewer) -> dict:
     """Choices for the leaderboard controls: base model tabs, domain tags and years of the visible datasets."""
     from arena.models import Domain
@@ -467,7 +500,8 @@ def leaderboard_filter_options(*, viewer) -> dict:
     visible = dataset_visible_queryset(viewer=viewer)
     years = sorted({d.year for d in visible.dates("created_at", "year")}, reverse=True)
     return {
-        "base_models": [{"label": bm.name, "value": bm.slug} for bm in leaderboard_base_models()],
+        "base_models": [{"label": base_model_label(bm), "value": bm.slug, "parameter_count": bm.parameter_count}
+                        for bm in leaderboard_base_models()],
         "tags": list(Domain.objects.order_by("name").values_list("name", flat=True)),
         "years": years,
     }
