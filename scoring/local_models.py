@@ -40,6 +40,7 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
 _LOCK = threading.Lock()
 _CAUSAL_LMS: dict[tuple[str, str], LoadedCausalLM] = {}
 _EMBEDDERS: dict[tuple[str, str], LoadedEmbedder] = {}
+_CLASSIFIERS: dict[tuple[str, str], LoadedClassifier] = {}
 _FILE_DIGESTS: dict[tuple[str, int, float], str] = {}
 
 
@@ -62,6 +63,16 @@ class LoadedEmbedder:
     device: torch.device
     identity: dict
     max_length: int
+
+
+@dataclass(frozen=True)
+class LoadedClassifier:
+    """A Hugging Face sequence-classification model (reward model, quality classifier)."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    identity: dict
 
 
 # --- device ------------------------------------------------------------------
@@ -299,8 +310,53 @@ def embed_texts(*, embedder: LoadedEmbedder, texts: Sequence[str], batch_size: i
     return out
 
 
+# --- sequence classifiers (reward models, quality classifiers) -----------------------------------------------
+def classifier_identity(*, model_path: str) -> dict:
+    """What identifies a local sequence-classification model, without loading its weights: the path as configured,
+    a fingerprint, its architecture, label count and labels (from config.json)."""
+    directory = check_model_dir(path=model_path)
+    config = json.loads((directory / "config.json").read_text())
+    labels = config.get("id2label") or {}
+    num_labels = int(config.get("num_labels") or len(labels) or 2)
+    return {
+        "model_path": model_path,
+        "fingerprint": directory_fingerprint(directory=directory),
+        "architecture": (config.get("architectures") or ["?"])[0],
+        "num_labels": num_labels,
+        "labels": [str(labels.get(str(i), labels.get(i, i))) for i in range(num_labels)] if labels else [],
+        "precision": PRECISION_POLICY,
+    }
+
+
+def load_sequence_classifier(*, model_path: str, device: torch.device | None = None) -> LoadedClassifier:
+    """AutoModelForSequenceClassification + tokenizer from a local directory, eval mode, cached per process."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    device = device or resolve_device()
+    directory = check_model_dir(path=model_path)
+    key = (str(directory), str(device))
+    with _LOCK:
+        if key in _CLASSIFIERS:
+            return _CLASSIFIERS[key]
+        dtype = dtype_for(device=device)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory))
+            model = AutoModelForSequenceClassification.from_pretrained(str(directory), dtype=dtype)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInput(f"cannot load a sequence-classification model from {directory}: {exc}") from exc
+        if tokenizer.pad_token_id is None:  # decoder reward models often ship without one; padding is masked anyway
+            tokenizer.pad_token = tokenizer.eos_token
+        if model.config.pad_token_id is None:
+            model.config.pad_token_id = tokenizer.pad_token_id
+        model.to(device).eval()
+        identity = {**classifier_identity(model_path=model_path), "dtype": str(dtype).removeprefix("torch.")}
+        _CLASSIFIERS[key] = LoadedClassifier(model=model, tokenizer=tokenizer, device=device, identity=identity)
+        return _CLASSIFIERS[key]
+
+
 def clear_model_caches() -> None:
     """Drop every cached model (tests, or a worker that wants its memory back)."""
     with _LOCK:
         _CAUSAL_LMS.clear()
         _EMBEDDERS.clear()
+        _CLASSIFIERS.clear()

@@ -104,3 +104,42 @@ def copy_without_config(*, source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     (target / "config.json").unlink()
     return target
+
+
+def build_tiny_classifier(*, directory: Path, num_labels: int, chat_template: str | None, seed: int = 0) -> Path:
+    """A tiny random Llama sequence classifier (a reward model when num_labels == 1)."""
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    tokenizer = build_tiny_tokenizer(chat_template=chat_template)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        initializer_range=0.2,
+        num_labels=num_labels,
+        id2label={i: f"grade{i}" for i in range(num_labels)},
+        label2id={f"grade{i}": i for i in range(num_labels)},
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    LlamaForSequenceClassification(config).eval().save_pretrained(str(directory))
+    tokenizer.save_pretrained(str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_reward_dir(tmp_path_factory) -> Path:
+    """A tiny one-logit reward model whose tokenizer has a chat template."""
+    return build_tiny_classifier(directory=tmp_path_factory.mktemp("tiny-rm"), num_labels=1, chat_template=CHAT_TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier_dir(tmp_path_factory) -> Path:
+    """A tiny 6-class quality classifier (labels grade0..grade5), no chat template."""
+    return build_tiny_classifier(directory=tmp_path_factory.mktemp("tiny-clf"), num_labels=6, chat_template=None, seed=1)
