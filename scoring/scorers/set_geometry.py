@@ -16,8 +16,10 @@ vectors x_1..x_n (rows of X, d = 384) and reports one number; higher = more spre
   few representatives cover the dataset. 0 = a few samples stand for all; near 1 = nothing covers anything.
 * ``novelsum``: NovelSum (Yang et al., 2025): mean over i of the proximity-weighted average, over all j ranked by
   distance (weight 1/rank^distance_power, j = i first), of density_i * d(x_i, x_j), d the cosine distance and
-  density_i = 1 / (mean squared L2 distance to its ``neighbors`` nearest other samples)^density_power. The original
-  estimates density on a large reference corpus; here the dataset is its own reference.
+  density_i = 1 / (mean squared L2 distance to its ``neighbors`` nearest other distinct samples)^density_power. The
+  original measures density in a large fixed reference corpus; Arena has none, so the dataset is its own reference
+  and densities are scaled to mean 1: they re-weight samples against each other (a sample in a dense region counts
+  more), but cannot inflate a whole dataset (a set of near-duplicates would otherwise have an enormous density).
 * ``effective_rank``: exp of the Shannon entropy of the normalised singular values of X (Roy & Vetterli, 2007);
   1 = one direction, at most min(n, d).
 * ``embedding_nuclear_norm``: ||X||_* / (sqrt(min(n, d)) * ||X||_F), the nuclear norm scaled by its maximum for the
@@ -90,15 +92,17 @@ def facility_location_gap(*, vectors: np.ndarray, exemplars: int, seed: int) -> 
 def novelsum(*, vectors: np.ndarray, neighbors: int, density_power: float, distance_power: float) -> float:
     n = vectors.shape[0]
     x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float64))
-    squared = (x * x).sum(dim=1)
-    k = min(neighbors, n - 1)
+    unique = torch.from_numpy(np.unique(np.ascontiguousarray(vectors, dtype=np.float64), axis=0))
+    squared, unique_squared = (x * x).sum(dim=1), (unique * unique).sum(dim=1)
+    k = min(neighbors, unique.shape[0] - 1)
     rank_weights = 1.0 / torch.arange(1, n + 1, dtype=torch.float64).pow(distance_power)
-    densities = torch.empty(n, dtype=torch.float64)
-    for r0 in range(0, n, ROW_BLOCK):  # density from the k nearest OTHER samples, squared L2 as in the original
-        block = (squared[r0 : r0 + ROW_BLOCK, None] + squared[None, :] - 2 * x[r0 : r0 + ROW_BLOCK] @ x.T).clamp(min=0)
-        block[torch.arange(block.shape[0]), torch.arange(r0, r0 + block.shape[0])] = float("inf")
-        nearest = block.topk(k, dim=1, largest=False).values.mean(dim=1)
-        densities[r0 : r0 + ROW_BLOCK] = 1.0 / (nearest + 1e-9).pow(density_power)
+    densities = torch.ones(n, dtype=torch.float64)
+    if k >= 1:  # density from the k nearest other distinct samples (squared L2, as in the original)
+        for r0 in range(0, n, ROW_BLOCK):
+            block = squared[r0 : r0 + ROW_BLOCK, None] + unique_squared[None, :] - 2 * x[r0 : r0 + ROW_BLOCK] @ unique.T
+            nearest = block.clamp(min=0).topk(k + 1, dim=1, largest=False).values[:, 1:].mean(dim=1)  # skip itself
+            densities[r0 : r0 + ROW_BLOCK] = 1.0 / (nearest + 1e-9).pow(density_power)
+        densities /= densities.mean()  # no reference corpus: density re-weights samples, never the whole set
     total = 0.0
     for r0 in range(0, n, ROW_BLOCK):
         distances = (1.0 - x[r0 : r0 + ROW_BLOCK] @ x.T).clamp(min=0).sort(dim=1).values
@@ -210,8 +214,8 @@ class NovelSum(SetwiseEmbeddingScorer):
         "novelsum",
         (0.0, 2.0),
         "NovelSum (Yang et al., 2025): mean over samples of the proximity-weighted (1/rank) average cosine distance "
-        "to the other samples, weighted by local density (1/mean squared distance to 10 neighbours)^0.5, the "
-        "dataset being its own density reference. Depends on the density scale: compare like configurations only.",
+        "to the other samples, weighted by local density (1/mean squared distance to 10 neighbours)^0.5 scaled to "
+        "mean 1 (the dataset is its own density reference: there is no reference corpus).",
     )
     default_config = {
         **SetwiseEmbeddingScorer.default_config,
