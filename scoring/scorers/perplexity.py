@@ -92,7 +92,7 @@ def scored_sequence(*, lm: LoadedCausalLM, sample: SampleText, kind: Kind, max_l
 
 
 # --- forward -----------------------------------------------------------------------
-def _logits_from_hidden(*, lm: LoadedCausalLM, hidden: torch.Tensor) -> torch.Tensor:
+def logits_from_hidden(*, lm: LoadedCausalLM, hidden: torch.Tensor) -> torch.Tensor:
     return lm.model.get_output_embeddings()(hidden).float()
 
 
@@ -108,7 +108,7 @@ def check_lm_head_path(*, lm: LoadedCausalLM) -> None:
     ids = torch.randint(0, min(vocab, 1000), (1, 12), generator=generator).to(lm.device)
     full = lm.model(input_ids=ids, use_cache=False).logits.float()
     hidden = lm.model.base_model(input_ids=ids, use_cache=False).last_hidden_state
-    mine = _logits_from_hidden(lm=lm, hidden=hidden)
+    mine = logits_from_hidden(lm=lm, hidden=hidden)
     if not torch.allclose(full, mine, atol=1e-3, rtol=1e-3):
         raise InvalidInput(
             f"the scoring LM {lm.identity} post-processes its logits beyond the LM head; "
@@ -146,7 +146,7 @@ def answer_nll(*, lm: LoadedCausalLM, sequences: Sequence[ScoredSequence], batch
         target = torch.tensor(targets, device=lm.device)
         nll = torch.empty(len(targets), dtype=torch.float64)
         for chunk in range(0, len(targets), HEAD_CHUNK_ROWS):
-            logits = _logits_from_hidden(lm=lm, hidden=picked[chunk : chunk + HEAD_CHUNK_ROWS])
+            logits = logits_from_hidden(lm=lm, hidden=picked[chunk : chunk + HEAD_CHUNK_ROWS])
             logprobs = torch.log_softmax(logits, dim=-1)
             picked_lp = logprobs.gather(1, target[chunk : chunk + HEAD_CHUNK_ROWS].unsqueeze(1)).squeeze(1)
             nll[chunk : chunk + len(picked_lp)] = (-picked_lp).double().cpu()
