@@ -14,13 +14,7 @@ import torch
 
 from arena.errors import InvalidInput
 from scoring.local_models import LoadedClassifier, check_model_dir, classifier_identity, load_sequence_classifier
-from scoring.scorers.base import Scorer
-
-
-def int_option(*, scorer: str, name: str, value: object, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise InvalidInput(f"scorer {scorer!r}: {name} must be an integer >= {low}, got {value!r}")
-    return value
+from scoring.scorers.base import Scorer, int_option
 
 
 @torch.inference_mode()
