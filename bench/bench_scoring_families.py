@@ -29,10 +29,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-WORDS = (
-    "data model train answer question explain reason step value function list number prime water energy "
-    "history language python code result because therefore example simple complex river city music light"
-).split()
+from bench.bench_scoring_models import WORDS  # noqa: E402  (the same synthetic vocabulary)
+
 LM_FAMILIES = (
     "deita_complexity", "deita_quality", "askllm", "thinking_probability", "fail_rate", "el2n", "grand", "g_vendi",
 )
@@ -104,11 +102,18 @@ def _time(run) -> float:
     return time.perf_counter() - started
 
 
+def print_row(family: str, row: dict) -> None:
+    tokens = f", {row['tokens_per_s']:,.0f} input tokens/s" if "tokens_per_s" in row else ""
+    note = f"  ({row['note']})" if "note" in row else ""
+    print(f"{family:22s} {row['seconds']:8.2f} s  {row['samples_per_s']:8.2f} samples/s{tokens}{note}", flush=True)
+
+
 def family_throughput(
     *, device: str = "auto", samples: int = 8, max_length: int = 256, max_new_tokens: int = 32,
-    families: tuple[str, ...] = FAMILIES,
+    families: tuple[str, ...] = FAMILIES, report=None,
 ) -> dict[str, dict]:
-    """{family: {"samples", "seconds", "samples_per_s", "tokens_per_s" (LM families), "device"}} after a warm-up."""
+    """{family: {"samples", "seconds", "samples_per_s", "tokens_per_s" (LM families), "device"}} after a warm-up;
+    ``report(family, row)`` is called as each family finishes."""
     os.environ["ARENA_DEVICE"] = device
     import django
 
@@ -131,6 +136,8 @@ def family_throughput(
                 seconds = _time(lambda: [s.score_set([data]) for s in scorers])
                 results[name] = {"samples": samples, "seconds": seconds, "samples_per_s": samples / seconds,
                                  "note": "embed once per scorer + 7 set measures"}
+                if report:
+                    report(name, results[name])
                 continue
             config: dict = {"max_length": max_length}
             if name in dirs:
@@ -154,6 +161,8 @@ def family_throughput(
             if name == "fail_rate":
                 row["note"] = f"greedy generation of up to {max_new_tokens} new tokens per sample"
             results[name] = row
+            if report:
+                report(name, row)
             scorer.close()
     device_used = resolve_device()
     for row in results.values():
@@ -178,15 +187,11 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    results = family_throughput(device=args.device, samples=args.samples, max_length=args.max_length,
-                                max_new_tokens=args.max_new_tokens, families=families)
-    device = next(iter(results.values()))["device"] if results else args.device
-    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {device} ({name}); {args.samples} synthetic samples, max_length {args.max_length}")
-    for family, row in results.items():
-        tokens = f", {row['tokens_per_s']:,.0f} input tokens/s" if "tokens_per_s" in row else ""
-        note = f"  ({row['note']})" if "note" in row else ""
-        print(f"{family:22s} {row['seconds']:8.2f} s  {row['samples_per_s']:8.2f} samples/s{tokens}{note}")
+    name = torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.device != "cpu" else (
+        f"CPU, {torch.get_num_threads()} threads")
+    print(f"device: {args.device} ({name}); {args.samples} synthetic samples, max_length {args.max_length}", flush=True)
+    family_throughput(device=args.device, samples=args.samples, max_length=args.max_length,
+                      max_new_tokens=args.max_new_tokens, families=families, report=print_row)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other processes share them)")
 
 

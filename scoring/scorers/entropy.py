@@ -1,4 +1,4 @@
-"""Shannon entropy of the response's word and word n-gram distributions."""
+"""Shannon entropy of the response's word distribution."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.text_features import check_int_option, ngram_counts, words
+from scoring.text_features import words
 
 
 def counts_entropy_bits(counts: Counter) -> float:
@@ -41,30 +41,3 @@ class TokenEntropy(Scorer):
             out.append(shannon_entropy_bits(tokens) if tokens else None)
         return out
 
-
-@register
-class NgramEntropy(Scorer):
-    meta = ScorerMeta(
-        name="ngram_entropy",
-        axis="diversity",
-        reads="A",
-        raw_range=(0, 12),
-        higher_is_better=True,
-        needs_model=False,
-        version="1",
-        unit="bits",
-        description="Shannon entropy (bits) of the distribution of the response's word n-grams (option n, default 2; "
-        "n=1 equals token_entropy). None when the response has fewer than n words.",
-    )
-    default_config = {"n": 2}
-
-    def __init__(self, *, config: dict | None = None) -> None:
-        super().__init__(config=config)
-        self.n = check_int_option(scorer=self.meta.name, option="n", value=self.config["n"], low=1, high=8)
-
-    def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
-        out: list[float | None] = []
-        for sample in samples:
-            counts = ngram_counts(words(sample.response), self.n)
-            out.append(counts_entropy_bits(counts) if counts else None)
-        return out
