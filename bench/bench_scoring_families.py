@@ -8,7 +8,9 @@ throughput of a real reward model or fineweb-edu classifier of that size; their 
 ratings (deita_complexity, deita_quality, askllm), thinking_probability, fail_rate (greedy generation of
 --max-new-tokens), el2n, grand and g_vendi (per-sample LoRA gradients of SmolLM2) and the seven set-geometry scorers
 (MiniLM embeddings). Samples are synthetic (generated here; nothing is downloaded), each with a math answer so
-fail_rate generates for all of them. Prints samples/s and, for LM families, input tokens/s, after one warm-up batch.
+fail_rate generates for all of them. Prints samples/s and, for LM families, input tokens/s, after one warm-up batch,
+and the same for ``ppl_qa`` (the existing perplexity scorer) as a reference measured in the same run: on a shared
+machine absolute figures vary several-fold, ratios to the reference much less.
 The default run is short (8 samples) so it fits a small CPU; raise --samples on a GPU.
 
 For a GPU check script: ``family_throughput(device="cuda", samples=256)`` returns the same figures as a dict
@@ -39,7 +41,8 @@ SET_GEOMETRY = (
     "logdet", "embedding_radius", "cluster_inertia", "facility_location", "novelsum", "effective_rank",
     "embedding_nuclear_norm",
 )
-FAMILIES = (*CLASSIFIER_FAMILIES, *LM_FAMILIES, "set_geometry")
+REFERENCE = "ppl_qa"  # an existing scorer on the same model and samples: figures of one run compare against it
+FAMILIES = (REFERENCE, *CLASSIFIER_FAMILIES, *LM_FAMILIES, "set_geometry")
 
 
 def synthetic_samples(*, count: int, seed: int):
@@ -51,10 +54,9 @@ def synthetic_samples(*, count: int, seed: int):
         a, b = rng.randint(2, 99), rng.randint(2, 99)
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 30)))
         question = f"{words.capitalize()}. What is {a} plus {b}?"
-        answer = ". ".join(
-            " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18))).capitalize() for _ in range(rng.randint(1, 6))
-        )
-        samples.append(SampleText(idx=idx, instruction=question, response=f"{answer}. The answer is \\boxed{{{a + b}}}."))
+        sentences = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18))) for _ in range(rng.randint(1, 6))]
+        answer = ". ".join(s.capitalize() for s in sentences) + f". The answer is \\boxed{{{a + b}}}."
+        samples.append(SampleText(idx=idx, instruction=question, response=answer))
     return samples
 
 
@@ -86,8 +88,8 @@ def _input_tokens(*, name: str, scorer, samples) -> int:
     """Tokens the family feeds the model (prompts for ratings/generation, scored sequences for gradients)."""
     from scoring.scorers.perplexity import scored_sequence
 
-    if name in ("el2n", "grand", "g_vendi"):
-        lm = scorer.lm if name == "el2n" else scorer.proxy
+    if name in ("el2n", "grand", "g_vendi", REFERENCE):
+        lm = scorer.proxy if name in ("grand", "g_vendi") else scorer.lm
         max_length = scorer.config["max_length"]
         return sum(len(s.ids) for s in (scored_sequence(lm=lm, sample=x, kind="qa", max_length=max_length)
                                         for x in samples) if s is not None)
@@ -122,6 +124,7 @@ def family_throughput(
 
     from scoring.local_models import resolve_device
     from scoring.scorers.base import build_scorer
+    from scoring.scorers.perplexity import clear_loss_cache
 
     settings.ARENA_DEVICE = device
     data = synthetic_samples(count=samples, seed=0)
@@ -131,7 +134,9 @@ def family_throughput(
         dirs = classifier_dirs(Path(tmp)) if set(families) & set(CLASSIFIER_FAMILIES) else {}
         for name in families:
             if name == "set_geometry":
-                scorers = [build_scorer(n, config={"clusters": 4} if n == "cluster_inertia" else {}) for n in SET_GEOMETRY]
+                scorers = [
+                    build_scorer(n, config={"clusters": 4} if n == "cluster_inertia" else {}) for n in SET_GEOMETRY
+                ]
                 scorers[0].score_set([warm])
                 seconds = _time(lambda: [s.score_set([data]) for s in scorers])
                 results[name] = {"samples": samples, "seconds": seconds, "samples_per_s": samples / seconds,
@@ -145,7 +150,7 @@ def family_throughput(
             if name == "fail_rate":
                 config["max_new_tokens"] = max_new_tokens
             if name in ("reward_model", "quality_classifier", "deita_complexity", "deita_quality", "askllm",
-                        "thinking_probability", "el2n", "fail_rate"):
+                        "thinking_probability", "el2n", "fail_rate", REFERENCE):
                 config["batch_size"] = 8
             scorer = build_scorer(name, config=config)
             if name == "g_vendi":
@@ -153,6 +158,8 @@ def family_throughput(
                 seconds = _time(lambda: dict(scorer.score_dataset_samples([data])))
             else:
                 scorer.score_batch(warm)
+                if name == REFERENCE:
+                    clear_loss_cache()  # otherwise the timed pass would read the warm-up's cached losses
                 seconds = _time(lambda: scorer.score_batch(data))
             tokens = _input_tokens(name=name, scorer=scorer, samples=data)
             row = {"samples": samples, "seconds": seconds, "samples_per_s": samples / seconds}
@@ -176,7 +183,9 @@ def main() -> None:
     parser.add_argument("--device", default=os.environ.get("ARENA_DEVICE", "auto"))
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--max-new-tokens", type=int, default=32)
-    parser.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated subset of {', '.join(FAMILIES)}")
+    parser.add_argument(
+        "--families", default=",".join(FAMILIES), help=f"comma-separated subset of {', '.join(FAMILIES)}"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
     args = parser.parse_args()
     families = tuple(f for f in args.families.split(",") if f)

@@ -82,7 +82,8 @@ class GradientScorer(Scorer):
         int_option(scorer=name, name="lora_rank", value=self.config["lora_rank"], low=1)
         int_option(scorer=name, name="seed", value=self.config["seed"], low=0)
         modules = self.config["target_modules"]
-        if not (modules == "all-linear" or (isinstance(modules, list) and modules and all(isinstance(m, str) and m for m in modules))):
+        names_ok = isinstance(modules, list) and modules and all(isinstance(m, str) and m for m in modules)
+        if not (modules == "all-linear" or names_ok):
             raise InvalidInput(f"scorer {name!r}: target_modules must be \"all-linear\" or a list of module names")
         self._proxy: LoadedProxy | None = None
 

@@ -107,7 +107,9 @@ def rating_token_ids(*, lm: LoadedCausalLM, prompt_text: str, labels: Sequence[s
         if joined[: len(prompt)] == prompt and len(joined) == len(prompt) + 1:
             ids.append(joined[-1])
             continue
-        raise InvalidInput(f"rating label {label!r} is {len(alone)} tokens for this model; each label must be one token")
+        raise InvalidInput(
+            f"rating label {label!r} is {len(alone)} tokens for this model; each label must be one token"
+        )
     if len(set(ids)) != len(ids):
         raise InvalidInput(f"rating labels {list(labels)} map to repeated tokens for this model")
     return ids
@@ -168,7 +170,9 @@ class RatingScorer(LanguageModelScorer):
         fields = template_fields(scorer=name, template=self.config["template"])
         ratings, values = self.config["ratings"], self.config["values"]
         if not isinstance(ratings, list) or len(ratings) < 2 or not all(isinstance(r, str) and r for r in ratings):
-            raise InvalidInput(f"scorer {name!r}: ratings must be a list of at least 2 non-empty strings, got {ratings!r}")
+            raise InvalidInput(
+                f"scorer {name!r}: ratings must be a list of at least 2 non-empty strings, got {ratings!r}"
+            )
         if values is None:
             values = [float(r) if _is_number(r) else float(i) for i, r in enumerate(ratings)]
         if (
@@ -191,7 +195,10 @@ class RatingScorer(LanguageModelScorer):
         if self._token_ids is None:
             example = _fill(self.config["template"], SampleText(idx=0, instruction="x", response="y", system=""))
             self._token_ids = rating_token_ids(
-                lm=self.lm, prompt_text=example, labels=self.config["ratings"], chat_template=self.config["chat_template"]
+                lm=self.lm,
+                prompt_text=example,
+                labels=self.config["ratings"],
+                chat_template=self.config["chat_template"],
             )
         return self._token_ids
 
@@ -202,7 +209,8 @@ class RatingScorer(LanguageModelScorer):
         return expected_ratings(logprobs=logprobs, values=self.values)
 
     def prompt(self, sample: SampleText) -> list[int]:
-        ids = render_prompt_ids(lm=self.lm, text=_fill(self.config["template"], sample), chat_template=self.config["chat_template"])
+        text = _fill(self.config["template"], sample)
+        ids = render_prompt_ids(lm=self.lm, text=text, chat_template=self.config["chat_template"])
         return ids[-self.config["max_length"] :]  # keep the end: the question the next token answers
 
 

@@ -78,8 +78,11 @@ class QualityClassifier(SequenceClassifierScorer):
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in score_range)
             or not score_range[1] > score_range[0]
         ):
-            raise InvalidInput(f"scorer {name!r}: score_range must be [low, high] numbers with high > low, got {score_range!r}")
-        self.meta = replace(type(self).meta, reads=TEXTS[text], raw_range=(float(score_range[0]), float(score_range[1])))
+            raise InvalidInput(
+                f"scorer {name!r}: score_range must be [low, high] numbers with high > low, got {score_range!r}"
+            )
+        low, high = float(score_range[0]), float(score_range[1])
+        self.meta = replace(type(self).meta, reads=TEXTS[text], raw_range=(low, high))
 
     def _label_index(self) -> int:
         label, labels = self.config["label"], self.identity["labels"]

@@ -30,7 +30,10 @@ def classifier_logits(
     joins with its own separator (encoder models trained on pairs). ``add_special_tokens=False`` for text that a
     chat template already rendered with its special tokens."""
     tokenizer = classifier.tokenizer
-    order = sorted(range(len(texts)), key=lambda i: -sum(map(len, texts[i])) if isinstance(texts[i], tuple) else -len(texts[i]))
+    def length(text: str | tuple[str, str]) -> int:
+        return sum(map(len, text)) if isinstance(text, tuple) else len(text)
+
+    order = sorted(range(len(texts)), key=lambda i: -length(texts[i]))
     out = torch.empty((len(texts), int(classifier.model.config.num_labels)), dtype=torch.float64)
     for start in range(0, len(order), batch_size):
         members = order[start : start + batch_size]

@@ -204,7 +204,9 @@ class FacilityLocation(SetwiseEmbeddingScorer):
         positive_int_option(scorer=self.meta.name, name="exemplars", value=self.config["exemplars"])
 
     def value_from_embeddings(self, vectors: np.ndarray) -> dict:
-        gap, chosen = facility_location_gap(vectors=vectors, exemplars=self.config["exemplars"], seed=self.config["seed"])
+        gap, chosen = facility_location_gap(
+            vectors=vectors, exemplars=self.config["exemplars"], seed=self.config["seed"]
+        )
         return {"value": gap, "exemplars": len(chosen)}
 
 

@@ -65,7 +65,8 @@ def test_new_scorer_families_are_predictors_too(board, user, other_user):
             dataset=ds, run=run, scorer="logdet", scorer_version="1", config_hash="l", axis="diversity", reads="QA",
             scope="setwise", count=10, set_value=0.5 - 0.1 * i,
         )
-    rows = {(r["scorer"], r["domain"]): r for r in selectors.score_predictors(viewer=other_user, base_model="tiny")["rows"]}
+    result = selectors.score_predictors(viewer=other_user, base_model="tiny")
+    rows = {(r["scorer"], r["domain"]): r for r in result["rows"]}
     assert rows[("g_vendi", "overall")]["rho"] == pytest.approx(1.0) and rows[("g_vendi", "overall")]["n"] == 4
     assert rows[("logdet", "overall")]["rho"] == pytest.approx(-1.0)
     assert rows[("g_vendi", "overall")]["axis"] == "diversity"

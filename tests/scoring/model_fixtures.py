@@ -132,10 +132,12 @@ def build_tiny_classifier(*, directory: Path, num_labels: int, chat_template: st
 @pytest.fixture(scope="session")
 def tiny_reward_dir(tmp_path_factory) -> Path:
     """A tiny one-logit reward model whose tokenizer has a chat template."""
-    return build_tiny_classifier(directory=tmp_path_factory.mktemp("tiny-rm"), num_labels=1, chat_template=CHAT_TEMPLATE)
+    directory = tmp_path_factory.mktemp("tiny-rm")
+    return build_tiny_classifier(directory=directory, num_labels=1, chat_template=CHAT_TEMPLATE)
 
 
 @pytest.fixture(scope="session")
 def tiny_classifier_dir(tmp_path_factory) -> Path:
     """A tiny 6-class quality classifier (labels grade0..grade5), no chat template."""
-    return build_tiny_classifier(directory=tmp_path_factory.mktemp("tiny-clf"), num_labels=6, chat_template=None, seed=1)
+    directory = tmp_path_factory.mktemp("tiny-clf")
+    return build_tiny_classifier(directory=directory, num_labels=6, chat_template=None, seed=1)

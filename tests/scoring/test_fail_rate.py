@@ -25,7 +25,8 @@ GSM8K = SampleText(idx=1, instruction="Tom has 3 apples and buys 2.", response="
 OPEN = SampleText(idx=2, instruction="Write a poem.", response="Roses are red.")
 CODE = SampleText(
     idx=3,
-    instruction="Write a function add(a, b).\nYour code should pass these tests:\nassert add(1, 2) == 3\nassert add(0, 0) == 0",
+    instruction="Write a function add(a, b).\nYour code should pass these tests:\n"
+    "assert add(1, 2) == 3\nassert add(0, 0) == 0",
     response="```python\ndef add(a, b):\n    return a + b\n```",
 )
 
