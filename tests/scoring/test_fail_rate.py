@@ -115,3 +115,11 @@ def test_bad_fail_rate_configs(tiny_lm_dir):
         build_scorer("fail_rate", config={"model_path": path, "num_samples": 0})
     with pytest.raises(InvalidInput, match="timeout_s must be a number > 0.1"):
         build_scorer("fail_rate", config={"model_path": path, "timeout_s": 0})
+
+
+@pytest.mark.slow
+def test_smollm2_reference_model_answers_a_math_sample():
+    """SmolLM2-135M-Instruct generates 24 tokens for one verifiable and one open sample."""
+    scorer = build_scorer("fail_rate", config={"max_new_tokens": 24})
+    values = scorer.score_batch([SampleText(idx=0, instruction="What is 2 + 3?", response="\\boxed{5}"), OPEN])
+    assert values[0] in (0.0, 1.0) and values[1] is None

@@ -207,3 +207,18 @@ def test_g_vendi_runs_in_resumable_vector_chunks_and_reduces_at_finalize(user, m
     values = dict(direct.score_dataset_samples(iter_sample_batches(dataset.samples_file, batch_size=4)))
     assert direct.set_result["value"] == pytest.approx(aggregate.set_value, rel=1e-5)
     assert [values[i] for i in range(9)] == pytest.approx(scores["g_vendi"], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_smollm2_proxy_gradients():
+    """The default proxy (SmolLM2-135M-Instruct, LoRA on every linear layer): three samples, one backward each."""
+    samples = SAMPLES[:3]
+    grand = build_scorer("grand", config={"max_length": 64})
+    norms = grand.score_batch(samples)
+    assert all(0 < v < 1e4 for v in norms), norms
+    assert grand.model_identity()["model"] == "SmolLM2-135M-Instruct"
+    assert grand.proxy.num_parameters > 1_000_000  # rank-8 adapters on all 30 layers' linear maps
+    g_vendi = GVendi(config={"max_length": 64})
+    contributions = dict(g_vendi.score_dataset_samples([samples]))
+    assert 1.0 < g_vendi.set_result["value"] <= 3.0
+    assert np.mean(list(contributions.values())) == pytest.approx(g_vendi.set_result["entropy"], rel=1e-6)
