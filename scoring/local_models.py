@@ -40,6 +40,8 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
 _LOCK = threading.Lock()
 _CAUSAL_LMS: dict[tuple[str, str], LoadedCausalLM] = {}
 _EMBEDDERS: dict[tuple[str, str], LoadedEmbedder] = {}
+_CLASSIFIERS: dict[tuple[str, str], LoadedClassifier] = {}
+_PROXIES: dict[tuple, LoadedProxy] = {}
 _FILE_DIGESTS: dict[tuple[str, int, float], str] = {}
 
 
@@ -62,6 +64,32 @@ class LoadedEmbedder:
     device: torch.device
     identity: dict
     max_length: int
+
+
+@dataclass(frozen=True)
+class LoadedClassifier:
+    """A Hugging Face sequence-classification model (reward model, quality classifier)."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    identity: dict
+
+
+@dataclass(frozen=True)
+class LoadedProxy:
+    """A causal LM wrapped with freshly initialised (seeded) LoRA adapters: the gradient proxy. Only the LoRA
+    parameters require gradients; ``parameters`` lists them in a fixed order (the gradient vector's layout)."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    identity: dict
+    parameters: tuple[torch.nn.Parameter, ...]
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters)
 
 
 # --- device ------------------------------------------------------------------
@@ -299,8 +327,103 @@ def embed_texts(*, embedder: LoadedEmbedder, texts: Sequence[str], batch_size: i
     return out
 
 
+# --- sequence classifiers (reward models, quality classifiers) -----------------------------------------------
+def classifier_identity(*, model_path: str) -> dict:
+    """What identifies a local sequence-classification model, without loading its weights: the path as configured,
+    a fingerprint, its architecture, label count and labels (from config.json)."""
+    directory = check_model_dir(path=model_path)
+    config = json.loads((directory / "config.json").read_text())
+    labels = config.get("id2label") or {}
+    num_labels = int(config.get("num_labels") or len(labels) or 2)
+    return {
+        "model_path": model_path,
+        "fingerprint": directory_fingerprint(directory=directory),
+        "architecture": (config.get("architectures") or ["?"])[0],
+        "num_labels": num_labels,
+        "labels": [str(labels.get(str(i), labels.get(i, i))) for i in range(num_labels)] if labels else [],
+        "precision": PRECISION_POLICY,
+    }
+
+
+def load_sequence_classifier(*, model_path: str, device: torch.device | None = None) -> LoadedClassifier:
+    """AutoModelForSequenceClassification + tokenizer from a local directory, eval mode, cached per process."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    device = device or resolve_device()
+    directory = check_model_dir(path=model_path)
+    key = (str(directory), str(device))
+    with _LOCK:
+        if key in _CLASSIFIERS:
+            return _CLASSIFIERS[key]
+        dtype = dtype_for(device=device)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory))
+            model = AutoModelForSequenceClassification.from_pretrained(str(directory), dtype=dtype)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInput(f"cannot load a sequence-classification model from {directory}: {exc}") from exc
+        if tokenizer.pad_token_id is None:  # decoder reward models often ship without one; padding is masked anyway
+            tokenizer.pad_token = tokenizer.eos_token
+        if model.config.pad_token_id is None:
+            model.config.pad_token_id = tokenizer.pad_token_id
+        model.to(device).eval()
+        identity = {**classifier_identity(model_path=model_path), "dtype": str(dtype).removeprefix("torch.")}
+        _CLASSIFIERS[key] = LoadedClassifier(model=model, tokenizer=tokenizer, device=device, identity=identity)
+        return _CLASSIFIERS[key]
+
+
+# --- gradient proxy (causal LM + LoRA) ---------------------------------------------------------------------------
+def lora_proxy_identity(*, model_path: str, rank: int, target_modules: str | list[str], seed: int) -> dict:
+    return {
+        **causal_lm_identity(model_path=model_path),
+        "lora": {"rank": rank, "alpha": rank, "target_modules": target_modules, "init_seed": seed, "dropout": 0.0},
+    }
+
+
+def load_lora_proxy(
+    *, model_path: str, rank: int, target_modules: str | list[str], seed: int, device: torch.device | None = None
+) -> LoadedProxy:
+    """A separate copy of the causal LM (peft wraps modules in place, so never the shared scoring LM) with LoRA
+    adapters of the given rank on ``target_modules`` ("all-linear" or module names), initialised from ``seed``
+    (peft's default: A random, B zero, so the proxy's outputs equal the base model's). Cached per process."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = device or resolve_device()
+    with _LOCK:
+        directory = resolve_causal_lm_source(model_path=model_path)
+        key = (str(directory), str(device), rank, json.dumps(target_modules), seed)
+        if key in _PROXIES:
+            return _PROXIES[key]
+        dtype = dtype_for(device=device)
+        tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        try:
+            base = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInput(f"cannot load a causal LM from {directory}: {exc}") from exc
+        config = LoraConfig(r=rank, lora_alpha=rank, lora_dropout=0.0, target_modules=target_modules, bias="none")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            try:
+                model = get_peft_model(base, config)
+            except ValueError as exc:  # e.g. target modules that the architecture does not have
+                raise InvalidInput(f"cannot put LoRA adapters on {target_modules!r} of {directory}: {exc}") from exc
+        model.to(device).eval()  # eval: no dropout; gradients still flow to the LoRA parameters
+        parameters = tuple(p for _, p in sorted(model.named_parameters()) if p.requires_grad)
+        identity = {
+            **lora_proxy_identity(model_path=model_path, rank=rank, target_modules=target_modules, seed=seed),
+            "dtype": str(dtype).removeprefix("torch."),
+            "device": device.type,
+        }
+        _PROXIES[key] = LoadedProxy(
+            model=model, tokenizer=tokenizer, device=device, identity=identity, parameters=parameters
+        )
+        return _PROXIES[key]
+
+
 def clear_model_caches() -> None:
     """Drop every cached model (tests, or a worker that wants its memory back)."""
     with _LOCK:
         _CAUSAL_LMS.clear()
         _EMBEDDERS.clear()
+        _CLASSIFIERS.clear()
+        _PROXIES.clear()

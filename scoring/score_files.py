@@ -35,6 +35,11 @@ def chunk_output_name(*, dataset_id: int, run_id: int, group: str, start: int) -
     return f"scores/{dataset_id}/run-{run_id}/chunks/{group}-{start:012d}.parquet"
 
 
+def reduced_output_name(*, dataset_id: int, run_id: int, group: str) -> str:
+    """Per-sample scores of a vector_chunks scorer, written at finalize from its vector chunks."""
+    return f"scores/{dataset_id}/run-{run_id}/chunks/{group}-reduced.parquet"
+
+
 def run_scores_name(*, dataset_id: int, run_id: int) -> str:
     return f"scores/{dataset_id}/run-{run_id}/scores.parquet"
 

@@ -25,7 +25,7 @@ from scoring import chunk_scoring
 from scoring.aggregate_stats import column_stats
 from scoring.merge import merge_scores
 from scoring.models import ScoreAggregate, ScoringChunk, ScoringRun
-from scoring.score_files import chunk_output_name, run_scores_name
+from scoring.score_files import chunk_output_name, reduced_output_name, run_scores_name
 from scoring.score_filters import ScoreFilter, filter_mask, parse_filters
 from scoring.scorers.base import Scorer, build_scorer
 
@@ -89,6 +89,7 @@ def _describe(scorer: Scorer) -> dict:
         "axis": meta.axis,
         "reads": meta.reads,
         "higher_is_better": meta.higher_is_better,
+        **({"vector_chunks": True} if scorer.vector_chunks else {}),
     }
 
 
@@ -138,6 +139,7 @@ def scoring_run_start(*, dataset: Dataset, scorers: list, user, chunk_rows: int 
         raise InvalidInput(f"dataset {dataset.slug!r} has no samples to score")
 
     sample_scorers = [s["name"] for s in specs if s["scope"] == "sample"]
+    vector_scorers = [s["name"] for s in specs if s.get("vector_chunks")]
     with transaction.atomic():
         run = ScoringRun.objects.create(
             dataset=dataset, created_by=user, scorers=specs, rows_total=rows_total, chunk_rows=chunk_rows
@@ -154,8 +156,12 @@ def scoring_run_start(*, dataset: Dataset, scorers: list, user, chunk_rows: int 
                         end=min(start + chunk_rows, rows_total),
                     )
                 )
+        for name in vector_scorers:  # resumable row-range chunks of vectors, reduced at finalize
+            for start in range(0, rows_total, chunk_rows):
+                end = min(start + chunk_rows, rows_total)
+                chunks.append(_chunk(run=run, group=name, scorers=[name], start=start, end=end))
         for spec in specs:
-            if spec["scope"] != "sample":
+            if spec["scope"] != "sample" and not spec.get("vector_chunks"):
                 chunks.append(_chunk(run=run, group=spec["name"], scorers=[spec["name"]], start=0, end=rows_total))
         ScoringChunk.objects.bulk_create(chunks)
     _enqueue_chunks(run=run, chunk_ids=list(run.chunks.values_list("pk", flat=True)))
@@ -254,6 +260,16 @@ def _score_chunk(*, chunk: ScoringChunk, run: ScoringRun) -> tuple[dict, dict]:
             )
             return {}, timings
         (scorer,) = scorers
+        if scorer.vector_chunks:
+            timings = chunk_scoring.write_vector_range(
+                samples_file=samples_file,
+                start=chunk.start,
+                end=chunk.end,
+                scorer=scorer,
+                output_name=chunk.output_name,
+                batch_rows=batch_rows,
+            )
+            return {}, timings
         if scorer.meta.scope == "setwise":
             return chunk_scoring.score_setwise(samples_file=samples_file, scorer=scorer, batch_rows=batch_rows)
         timings = chunk_scoring.score_dataset_scope(
@@ -303,14 +319,18 @@ def scoring_run_finalize(*, run_id: int) -> ScoringRun | None:
         return run
     began = time.perf_counter()
     chunks = list(run.chunks.all())
+    reduced: dict[str, str] = {}
     try:
-        scores_file = _merge_run(run=run, chunks=chunks)
+        reduced_results, reduce_timings = _reduce_vector_scorers(run=run, chunks=chunks, reduced=reduced)
+        scores_file = _merge_run(run=run, chunks=chunks, reduced=reduced)
         stats = {}
         for spec in run.scorers:
             if spec["scope"] != "setwise":
                 stats[spec["name"]] = column_stats(scores_file=scores_file, scorer=spec["name"])
     except Exception as exc:
         logger.exception("finalizing scoring run %s failed", run.pk)
+        for name in reduced.values():
+            delete_quietly(name)
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.FAILED, error=f"finalize: {type(exc).__name__}: {exc}", finished_at=timezone.now()
         )
@@ -320,8 +340,11 @@ def scoring_run_finalize(*, run_id: int) -> ScoringRun | None:
     for chunk in chunks:
         for name, seconds in chunk.timings.items():
             timings[name] = round(timings.get(name, 0.0) + seconds, 4)
+    for name, seconds in reduce_timings.items():
+        timings[name] = round(timings.get(name, 0.0) + seconds, 4)
     timings["finalize"] = round(time.perf_counter() - began, 4)
     setwise_results = {c.group: c.result for c in chunks if c.group != SAMPLE_GROUP and not c.output_name}
+    setwise_results.update(reduced_results)
     with transaction.atomic():
         # one finalize at a time per dataset, so two runs never both hold the "current" aggregate of a scorer
         Dataset.objects.select_for_update().filter(pk=run.dataset_id).first()
@@ -341,16 +364,49 @@ def scoring_run_finalize(*, run_id: int) -> ScoringRun | None:
     for chunk in chunks:  # merged: the per-chunk files are no longer needed
         if chunk.output_name:
             delete_quietly(chunk.output_name)
+    for name in reduced.values():
+        delete_quietly(name)
     run.refresh_from_db()
     return run
 
 
-def _merge_run(*, run: ScoringRun, chunks: list[ScoringChunk]) -> str:
+def _reduce_vector_scorers(
+    *, run: ScoringRun, chunks: list[ScoringChunk], reduced: dict[str, str]
+) -> tuple[dict[str, dict], dict[str, float]]:
+    """For each vector_chunks scorer: stream its vector chunks (in row order) into its set result and a per-sample
+    score file; ``reduced`` receives scorer name -> that file (filled as they are written, for clean-up)."""
+    results: dict[str, dict] = {}
+    timings: dict[str, float] = {}
+    for spec in run.scorers:
+        if not spec.get("vector_chunks"):
+            continue
+        name = spec["name"]
+        files = [c.output_name for c in sorted(chunks, key=lambda c: c.start) if c.group == name]
+        output_name = reduced_output_name(dataset_id=run.dataset_id, run_id=run.pk, group=name)
+        scorer = _build_for_run(run=run, name=name)
+        try:
+            reduced[name] = output_name
+            results[name], seconds = chunk_scoring.reduce_vectors(
+                scorer=scorer, vector_files=files, rows_total=run.rows_total, output_name=output_name
+            )
+        finally:
+            scorer.close()
+        timings.update(seconds)
+    return results, timings
+
+
+def _merge_run(*, run: ScoringRun, chunks: list[ScoringChunk], reduced: dict[str, str]) -> str:
     columns = [s["name"] for s in run.scorers if s["scope"] != "setwise"]
     if not columns:
         return ""
+    vector_groups = {s["name"] for s in run.scorers if s.get("vector_chunks")}
     sample_chunks = [(c.start, c.end, c.output_name) for c in chunks if c.group == SAMPLE_GROUP]
-    full_files = {c.group: c.output_name for c in chunks if c.group != SAMPLE_GROUP and c.output_name}
+    full_files = {
+        c.group: c.output_name
+        for c in chunks
+        if c.group != SAMPLE_GROUP and c.group not in vector_groups and c.output_name
+    }
+    full_files.update(reduced)
     return merge_scores(
         out_name=run_scores_name(dataset_id=run.dataset_id, run_id=run.pk),
         columns=columns,
@@ -383,11 +439,11 @@ def _record_aggregate(*, run: ScoringRun, spec: dict, stats, setwise: dict | Non
         scope=spec["scope"],
         higher_is_better=spec["higher_is_better"],
     )
-    if setwise is not None:
+    if setwise is not None:  # a setwise scorer, or a vector_chunks scorer's dataset-level value
         fields.update(
             set_value=setwise["value"], count=run.rows_total, details={k: v for k, v in setwise.items() if k != "value"}
         )
-    elif stats is not None:
+    if stats is not None:
         fields.update(
             count=stats.count,
             null_count=stats.null_count,

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import numpy as np
+
 from arena.errors import InvalidInput
 
 Reads = Literal["Q", "A", "QA"]
@@ -67,6 +69,10 @@ class Scorer:
     meta: ClassVar[ScorerMeta]
     #: config keys this scorer accepts, with defaults; anything else is refused
     default_config: ClassVar[dict] = {}
+    #: scope="dataset" scorers whose heavy per-sample work is a vector (e.g. a projected gradient): the engine runs
+    #: ``embed_batch`` in resumable row-range chunks that store the vectors, then at finalize ``fit_vectors`` and
+    #: ``vector_scores`` read them back in a stream (see g_vendi.py)
+    vector_chunks: ClassVar[bool] = False
 
     def __init__(self, *, config: dict | None = None) -> None:
         config = dict(config or {})
@@ -98,6 +104,19 @@ class Scorer:
         """Why this scorer cannot run on this deployment ("" when it can); forms disable it and show why."""
         return ""
 
+    # --- vector_chunks scorers ------------------------------------------------
+    def embed_batch(self, samples: Sequence[SampleText]) -> np.ndarray:
+        """float32 (len(samples), dim): one vector per sample (NaN row = none for that sample)."""
+        raise NotImplementedError
+
+    def fit_vectors(self, blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> dict:
+        """First pass over (idx, vectors) blocks: ``{"value": dataset-level score, ...details}``."""
+        raise NotImplementedError
+
+    def vector_scores(self, blocks: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[int, float | None]]:
+        """Second pass, after ``fit_vectors``: (idx, raw score) per sample."""
+        raise NotImplementedError
+
     # --- identity, for reproducibility ---------------------------------------
     def model_identity(self) -> dict:
         """Model name/path/revision for model-based scorers; empty for heuristics."""
@@ -117,6 +136,13 @@ class Scorer:
 
     def close(self) -> None:
         """Release models or connections."""
+
+
+def int_option(*, scorer: str, name: str, value: object, low: int) -> int:
+    """An integer config option >= ``low``, or InvalidInput naming the scorer and the option."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise InvalidInput(f"scorer {scorer!r}: {name} must be an integer >= {low}, got {value!r}")
+    return value
 
 
 def normalise_value(meta: ScorerMeta, raw: float | None) -> float | None:

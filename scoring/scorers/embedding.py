@@ -31,7 +31,7 @@ from scoring.local_models import (
     embedder_identity,
     load_sentence_embedder,
 )
-from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
+from scoring.scorers.base import SampleText, Scorer, ScorerMeta, int_option, register
 
 ROW_BLOCK = 4096
 COL_BLOCK = 65536
@@ -84,9 +84,7 @@ class EmbeddingScorer(Scorer):
 
 
 def positive_int_option(*, scorer: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInput(f"scorer {scorer!r}: {name} must be an integer >= 1, got {value!r}")
-    return value
+    return int_option(scorer=scorer, name=name, value=value, low=1)
 
 
 # --- spooling and blockwise search -------------------------------------------------------

@@ -10,9 +10,13 @@ from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
 from scoring.text_features import words
 
 
+def counts_entropy_bits(counts: Counter) -> float:
+    total = sum(counts.values())
+    return -sum((c / total) * math.log2(c / total) for c in counts.values())
+
+
 def shannon_entropy_bits(tokens: Sequence[str]) -> float:
-    n = len(tokens)
-    return -sum((c / n) * math.log2(c / n) for c in Counter(tokens).values())
+    return counts_entropy_bits(Counter(tokens))
 
 
 @register
@@ -36,3 +40,4 @@ class TokenEntropy(Scorer):
             tokens = words(sample.response)
             out.append(shannon_entropy_bits(tokens) if tokens else None)
         return out
+

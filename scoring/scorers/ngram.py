@@ -1,10 +1,11 @@
-"""Word n-gram scorers of the response: distinct n-gram ratio and top n-gram share (repetition)."""
+"""Word n-gram scorers of the response: distinct n-gram ratio, top n-gram share (repetition), n-gram entropy."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
+from scoring.scorers.entropy import counts_entropy_bits
 from scoring.text_features import check_int_option, ngram_counts, words
 
 
@@ -63,3 +64,22 @@ class Repetition(_NgramScorer):
     def from_counts(self, counts, total: int) -> float:
         top = max(counts.values())
         return top / total if top > 1 else 0.0
+
+
+@register
+class NgramEntropy(_NgramScorer):
+    meta = ScorerMeta(
+        name="ngram_entropy",
+        axis="diversity",
+        reads="A",
+        raw_range=(0, 12),
+        higher_is_better=True,
+        needs_model=False,
+        version="1",
+        unit="bits",
+        description="Shannon entropy (bits) of the distribution of the response's word n-grams (option n, default 2; "
+        "n=1 equals token_entropy). None when the response has fewer than n words.",
+    )
+
+    def from_counts(self, counts, total: int) -> float:
+        return counts_entropy_bits(counts)

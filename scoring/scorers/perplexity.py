@@ -26,7 +26,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -92,7 +92,7 @@ def scored_sequence(*, lm: LoadedCausalLM, sample: SampleText, kind: Kind, max_l
 
 
 # --- forward -----------------------------------------------------------------------
-def _logits_from_hidden(*, lm: LoadedCausalLM, hidden: torch.Tensor) -> torch.Tensor:
+def logits_from_hidden(*, lm: LoadedCausalLM, hidden: torch.Tensor) -> torch.Tensor:
     return lm.model.get_output_embeddings()(hidden).float()
 
 
@@ -108,7 +108,7 @@ def check_lm_head_path(*, lm: LoadedCausalLM) -> None:
     ids = torch.randint(0, min(vocab, 1000), (1, 12), generator=generator).to(lm.device)
     full = lm.model(input_ids=ids, use_cache=False).logits.float()
     hidden = lm.model.base_model(input_ids=ids, use_cache=False).last_hidden_state
-    mine = _logits_from_hidden(lm=lm, hidden=hidden)
+    mine = logits_from_hidden(lm=lm, hidden=hidden)
     if not torch.allclose(full, mine, atol=1e-3, rtol=1e-3):
         raise InvalidInput(
             f"the scoring LM {lm.identity} post-processes its logits beyond the LM head; "
@@ -117,10 +117,21 @@ def check_lm_head_path(*, lm: LoadedCausalLM) -> None:
     _HEAD_CHECKED.add(lm.identity_key)
 
 
+def token_nll(logprobs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """-log p(target) per answer position."""
+    return -logprobs.gather(1, targets.unsqueeze(1)).squeeze(1)
+
+
+TokenValue = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
 @torch.inference_mode()
-def answer_nll(*, lm: LoadedCausalLM, sequences: Sequence[ScoredSequence], batch_size: int) -> list[tuple[float, int]]:
-    """(sum of answer-token NLL, number of answer tokens) per sequence, batched with right padding and attention
-    masks (longest first, so batches hold similar lengths)."""
+def answer_token_values(
+    *, lm: LoadedCausalLM, sequences: Sequence[ScoredSequence], batch_size: int, token_value: TokenValue = token_nll
+) -> list[tuple[float, int]]:
+    """(sum over answer tokens of ``token_value(log-probabilities, target)``, number of answer tokens) per sequence,
+    batched with right padding and attention masks (longest first, so batches hold similar lengths). Only answer
+    positions go through the LM head, ``HEAD_CHUNK_ROWS`` at a time."""
     check_lm_head_path(lm=lm)
     pad_id = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
     order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i].ids))
@@ -144,17 +155,22 @@ def answer_nll(*, lm: LoadedCausalLM, sequences: Sequence[ScoredSequence], batch
         ).last_hidden_state
         picked = hidden[torch.tensor(rows, device=lm.device), torch.tensor(positions, device=lm.device)]
         target = torch.tensor(targets, device=lm.device)
-        nll = torch.empty(len(targets), dtype=torch.float64)
+        values = torch.empty(len(targets), dtype=torch.float64)
         for chunk in range(0, len(targets), HEAD_CHUNK_ROWS):
-            logits = _logits_from_hidden(lm=lm, hidden=picked[chunk : chunk + HEAD_CHUNK_ROWS])
+            logits = logits_from_hidden(lm=lm, hidden=picked[chunk : chunk + HEAD_CHUNK_ROWS])
             logprobs = torch.log_softmax(logits, dim=-1)
-            picked_lp = logprobs.gather(1, target[chunk : chunk + HEAD_CHUNK_ROWS].unsqueeze(1)).squeeze(1)
-            nll[chunk : chunk + len(picked_lp)] = (-picked_lp).double().cpu()
+            chunk_values = token_value(logprobs, target[chunk : chunk + HEAD_CHUNK_ROWS])
+            values[chunk : chunk + len(chunk_values)] = chunk_values.double().cpu()
         row_of = torch.tensor(rows)
         for row, index in enumerate(members):
-            selected = nll[row_of == row]
+            selected = values[row_of == row]
             results[index] = (float(selected.sum()), int(selected.numel()))
     return results
+
+
+def answer_nll(*, lm: LoadedCausalLM, sequences: Sequence[ScoredSequence], batch_size: int) -> list[tuple[float, int]]:
+    """(sum of answer-token NLL, number of answer tokens) per sequence."""
+    return answer_token_values(lm=lm, sequences=sequences, batch_size=batch_size, token_value=token_nll)
 
 
 # --- per-process cache of per-sample losses -------------------------------------------------

@@ -40,3 +40,33 @@ def test_response_lengths_come_from_the_parquet_column(board, user, make_upload)
     assert dataset.status == "ready", dataset.error
     assert selectors.dataset_response_lengths(dataset=dataset).tolist() == [1, 2, 3, 4, 5, 6]
     assert selectors.dataset_response_lengths(dataset=dataset, limit=4).tolist() == [1, 2, 3, 4]  # bounded
+
+
+def test_new_scorer_families_are_predictors_too(board, user, other_user):
+    """G-Vendi (per-sample contributions + a set value) and a setwise geometry scorer enter the predictors view like
+    any scorer: G-Vendi through its mean contribution, which is log(G-Vendi), so its rank correlation is G-Vendi's."""
+    import math
+
+    from scoring.models import ScoreAggregate, ScoringRun
+
+    board.base_model("tiny")
+    board.benchmark("g1", "general")
+    board.results(None, {"g1": [0.30]})
+    for i, delta in enumerate([0.1, 0.2, 0.3, 0.4]):
+        ds = board.dataset(f"n{i}", owner=user)
+        board.results(ds, {"g1": [0.30 + delta, 0.30 + delta]})
+        run = ScoringRun.objects.create(dataset=ds, scorers=["g_vendi", "logdet"], status="succeeded")
+        g_vendi = 2.0 + i
+        ScoreAggregate.objects.create(
+            dataset=ds, run=run, scorer="g_vendi", scorer_version="1", config_hash="g", axis="diversity", reads="QA",
+            scope="dataset", count=10, mean=math.log(g_vendi), set_value=g_vendi, details={"n": 10},
+        )
+        ScoreAggregate.objects.create(
+            dataset=ds, run=run, scorer="logdet", scorer_version="1", config_hash="l", axis="diversity", reads="QA",
+            scope="setwise", count=10, set_value=0.5 - 0.1 * i,
+        )
+    result = selectors.score_predictors(viewer=other_user, base_model="tiny")
+    rows = {(r["scorer"], r["domain"]): r for r in result["rows"]}
+    assert rows[("g_vendi", "overall")]["rho"] == pytest.approx(1.0) and rows[("g_vendi", "overall")]["n"] == 4
+    assert rows[("logdet", "overall")]["rho"] == pytest.approx(-1.0)
+    assert rows[("g_vendi", "overall")]["axis"] == "diversity"

@@ -52,11 +52,10 @@ def build_tiny_tokenizer(*, chat_template: str | None):
     return tokenizer
 
 
-def build_tiny_lm(*, directory: Path, chat_template: str | None, seed: int = 0) -> Path:
-    from transformers import LlamaConfig, LlamaForCausalLM
+def tiny_llama_config(*, tokenizer, **extra):
+    from transformers import LlamaConfig
 
-    tokenizer = build_tiny_tokenizer(chat_template=chat_template)
-    config = LlamaConfig(
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
@@ -65,11 +64,18 @@ def build_tiny_lm(*, directory: Path, chat_template: str | None, seed: int = 0) 
         num_key_value_heads=2,
         max_position_embeddings=512,
         initializer_range=0.2,  # larger than usual so the random model's predictions differ between contexts
-        tie_word_embeddings=False,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
+        **extra,
     )
+
+
+def build_tiny_lm(*, directory: Path, chat_template: str | None, seed: int = 0) -> Path:
+    from transformers import LlamaForCausalLM
+
+    tokenizer = build_tiny_tokenizer(chat_template=chat_template)
+    config = tiny_llama_config(tokenizer=tokenizer, tie_word_embeddings=False)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config).eval()
     model.save_pretrained(str(directory))
@@ -104,3 +110,34 @@ def copy_without_config(*, source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     (target / "config.json").unlink()
     return target
+
+
+def build_tiny_classifier(*, directory: Path, num_labels: int, chat_template: str | None, seed: int = 0) -> Path:
+    """A tiny random Llama sequence classifier (a reward model when num_labels == 1)."""
+    from transformers import LlamaForSequenceClassification
+
+    tokenizer = build_tiny_tokenizer(chat_template=chat_template)
+    config = tiny_llama_config(
+        tokenizer=tokenizer,
+        num_labels=num_labels,
+        id2label={i: f"grade{i}" for i in range(num_labels)},
+        label2id={f"grade{i}": i for i in range(num_labels)},
+    )
+    torch.manual_seed(seed)
+    LlamaForSequenceClassification(config).eval().save_pretrained(str(directory))
+    tokenizer.save_pretrained(str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_reward_dir(tmp_path_factory) -> Path:
+    """A tiny one-logit reward model whose tokenizer has a chat template."""
+    directory = tmp_path_factory.mktemp("tiny-rm")
+    return build_tiny_classifier(directory=directory, num_labels=1, chat_template=CHAT_TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier_dir(tmp_path_factory) -> Path:
+    """A tiny 6-class quality classifier (labels grade0..grade5), no chat template."""
+    directory = tmp_path_factory.mktemp("tiny-clf")
+    return build_tiny_classifier(directory=directory, num_labels=6, chat_template=None, seed=1)
