@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from arena.errors import NotFound
+from arena.ingest.schema import canonical_message
 from arena.models import Dataset
 from arena.storage import read_rows
 
@@ -51,4 +52,7 @@ def dataset_samples_page(*, dataset: Dataset, offset: int, limit: int) -> list[d
     if dataset.status != Dataset.Status.READY or not dataset.samples_file:
         return []
     columns = ["idx", "id", "system", "messages", "source"]
-    return read_rows(dataset.samples_file, offset=offset, limit=limit, columns=columns)
+    rows = read_rows(dataset.samples_file, offset=offset, limit=limit, columns=columns)
+    for row in rows:  # Parquet fills every optional message field; show only what the sample carries
+        row["messages"] = [canonical_message(m) for m in row["messages"]]
+    return rows
