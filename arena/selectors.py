@@ -1,10 +1,12 @@
 """Reads from the dataset registry. Every read is scoped to what the viewer may see."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet
 
 from arena.errors import NotFound
-from arena.ingest.schema import canonical_message
+from arena.ingest.schema import canonical_message, sketch_similarity
 from arena.models import Dataset
 from arena.storage import read_rows
 
@@ -56,3 +58,32 @@ def dataset_samples_page(*, dataset: Dataset, offset: int, limit: int) -> list[d
     for row in rows:  # Parquet fills every optional message field; show only what the sample carries
         row["messages"] = [canonical_message(m) for m in row["messages"]]
     return rows
+
+
+def dataset_rejects_open(*, dataset: Dataset):
+    """The stored rejects file (gzipped JSONL) opened for reading, or NotFound when the ingest skipped nothing."""
+    if not dataset.rejects_file:
+        raise NotFound(f"dataset {dataset.slug!r} has no rejected records")
+    return default_storage.open(dataset.rejects_file, "rb")
+
+
+def dataset_near_duplicates(*, dataset: Dataset, viewer, limit: int = 5) -> list[tuple[Dataset, float]]:
+    """Visible ready datasets whose samples largely coincide with this one's (estimated from the sample
+    sketches), most similar first: information for the dataset page, never a refusal."""
+    if not dataset.sample_sketch:
+        return []
+    size = dataset.sample_count or 0
+    candidates = (
+        dataset_visible_queryset(viewer=viewer)
+        .filter(status=Dataset.Status.READY, sample_count__gte=size // 4, sample_count__lte=size * 4 + 1)
+        .exclude(pk=dataset.pk)
+        .exclude(sample_sketch=[])
+        .only("pk", "slug", "name", "sample_sketch", "sample_count")[:2000]
+    )
+    threshold = settings.ARENA_NEAR_DUPLICATE_SIMILARITY
+    found = []
+    for other in candidates:
+        similarity = sketch_similarity(dataset.sample_sketch, other.sample_sketch)
+        if similarity >= threshold:
+            found.append((other, similarity))
+    return sorted(found, key=lambda pair: -pair[1])[:limit]

@@ -337,8 +337,13 @@ def job_retry(*, job: Job, user) -> Job:
 
 # --- running (the gpu worker) ----------------------------------------------------------------------
 
+def job_storage_dir(*, job_id: int) -> str:
+    """The storage name of everything a job writes (its checkpoints); declared to the dataset deletion service."""
+    return f"jobs/{job_id}/"
+
+
 def job_checkpoint_root(job: Job) -> Path:
-    return Path(settings.ARENA_STORAGE) / "jobs" / str(job.pk) / "checkpoints"
+    return Path(settings.ARENA_STORAGE) / job_storage_dir(job_id=job.pk) / "checkpoints"
 
 
 def _remove_checkpoints(job: Job) -> None:
