@@ -48,6 +48,7 @@ def dataset_detail_page(request, slug: str):
             "prev_offset": max(offset - 10, 0) if offset > 0 else None,
             "is_owner": request.user.is_authenticated and request.user.pk == dataset.owner_id,
             "dataset_sections": [mark_safe(html) for html in dataset_sections(request=request, dataset=dataset)],
+            "near_duplicates": selectors.dataset_near_duplicates(dataset=dataset, viewer=request.user),
         },
     )
 
@@ -55,7 +56,26 @@ def dataset_detail_page(request, slug: str):
 @login_required
 def dataset_upload_page(request):
     form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        for name in ("name", "visibility"):  # a preview registers nothing, so it needs neither yet
+            form.fields[name].required = False
+    if request.method == "POST" and form.is_valid() and "preview" in request.POST:
+        data = form.cleaned_data
+        try:
+            preview = services.dataset_preview(
+                owner=request.user,
+                upload=data["file"],
+                filename=data["file"].name,
+                file_format=data["file_format"] or None,
+                sample_format=data["sample_format"] or None,
+                policy=data["policy"],
+            )
+        except ArenaError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "frontend/dataset_upload.html", {"form": form, "preview": preview})
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             parents = [
@@ -80,6 +100,7 @@ def dataset_upload_page(request):
                 parents=parents,
                 file_format=data["file_format"] or None,
                 sample_format=data["sample_format"] or None,
+                policy=data["policy"],
             )
         except ArenaError as exc:
             form.add_error(None, exc.message)

@@ -117,7 +117,7 @@ class _Reader:
             return text
         if not self.repair:
             found = ascii(_SURROGATE.search(text).group())
-            raise self.fail(f"{where} holds a lone UTF-16 surrogate {found}, which is not valid Unicode", "lone_surrogate")
+            raise self.fail(f"field {where!r} holds a lone UTF-16 surrogate {found}, which is not valid Unicode", "lone_surrogate")
         self.applied("replace_lone_surrogates")
         return _SURROGATE.sub("\ufffd", text)
 
