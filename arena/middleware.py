@@ -22,6 +22,7 @@ from arena.jsonsafe import JsonTooDeep, loads_limited
 
 logger = logging.getLogger(__name__)
 
+DASH_PREFIX = "/django_plotly_dash/"
 DASH_UPDATE_SUFFIX = "/_dash-update-component"
 _FORM_TYPES = ("application/x-www-form-urlencoded",)
 # What Dash raises for a well-formed body naming unknown outputs/inputs or carrying values of the wrong type.
@@ -95,6 +96,8 @@ class BadInputMiddleware:
         message = bad_input_message(exception)
         if message is not None:
             return _bad_request(request, message)
+        if request.path.startswith(DASH_PREFIX) and isinstance(exception, NotImplementedError):
+            return _bad_request(request, "django-plotly-dash does not serve this route", status=404)  # e.g. _dash-routes
         if is_dash_update(request):
             if isinstance(exception, ObjectDoesNotExist):
                 return _bad_request(request, "no such Dash app", status=404)
