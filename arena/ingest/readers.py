@@ -240,10 +240,10 @@ class _JsonArrayParser:
                     f"the record is nested deeper than {self.max_depth} levels (ARENA_MAX_JSON_DEPTH)", rule="too_deep"
                 ) from None
             except json.JSONDecodeError as exc:
-                incomplete = exc.msg.startswith("Unterminated string") or exc.pos >= len(self.buffer.rstrip()) - 6
-                if not incomplete or self.eof:
-                    problem = "truncated JSON: the file ends inside this record" if self.eof and incomplete else "invalid JSON"
-                    raise self.fail(f"{problem}: {describe_decode_error(exc)}", pos=exc.pos) from None
+                cause = describe_decode_error(exc)
+                near_end = exc.msg.startswith("Unterminated string") or exc.pos >= len(self.buffer.rstrip()) - 6
+                if cause != exc.msg or not near_end:  # a known cause, or an error well inside the data read
+                    raise self.fail(f"invalid JSON: {cause}", pos=exc.pos) from None
                 if len(self.buffer) - self.pos > self.max_record_bytes:
                     raise self._too_long() from None
                 if not self.fill():
