@@ -10,20 +10,16 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django.utils.text import slugify
 
 from arena.domains import DEFAULT_DOMAINS
-from arena.errors import Conflict, Forbidden, InvalidInput, TooLarge
-from arena.locks import advisory_xact_lock
+from arena.errors import Forbidden, InvalidInput
 from arena.ingest.errors import IngestError
-from arena.ingest.formats import SAMPLE_FORMATS
-from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.ingest.pipeline import ingest_file
-from arena.ingest.sources import FILE_FORMATS
+from arena.ingest.repair import DEFAULT_POLICY
+from arena.locks import advisory_xact_lock
 from arena.models import Dataset, Domain
 from arena.storage import (
     dataset_own_paths,
@@ -40,6 +36,14 @@ from arena.storage import (
     tmp_dir,
     upload_file_name,
 )
+from arena.uploads import (
+    check_choices,
+    check_quota,
+    create_with_unique_slug,
+    duplicate_visible_to,
+    preflight,
+    refuse_duplicate_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,37 +54,6 @@ class ParentSpec:
     dataset: Dataset
     relation: str = "subset"
     evidence: str = ""
-
-
-RESERVED_SLUGS = frozenset({"upload", "preview"})  # taken by page and API routes under /datasets/
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:200] or "dataset"
-    if base in RESERVED_SLUGS:
-        base = f"{base}-dataset"
-    slug, n = base, 1
-    while Dataset.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
-def _create_with_unique_slug(*, name: str, **fields) -> Dataset:
-    """Create the row; a slug taken by a concurrent upload (the unique constraint fires) is retried, never a 500.
-
-    An identical live upload by the same owner that slipped past the check fires the per-owner constraint: 409.
-    """
-    for _attempt in range(20):
-        try:
-            with transaction.atomic():  # a savepoint: the outer transaction survives a failed insert
-                return Dataset.objects.create(name=name, slug=_unique_slug(name), **fields)
-        except IntegrityError as exc:
-            if "one_live_upload_per_owner" in str(exc):
-                raise Conflict("an identical file is already registered by you") from None
-            if "slug" not in str(exc):
-                raise
-    raise Conflict(f"could not find a free slug for {name!r}; try again or choose another name")
 
 
 def domains_resolve(*, names: Iterable[str]) -> list[Domain]:
@@ -95,84 +68,6 @@ def domains_resolve(*, names: Iterable[str]) -> list[Domain]:
         known = ", ".join(sorted(set(DEFAULT_DOMAINS) | set(Domain.objects.values_list("name", flat=True))))
         raise InvalidInput(f"unknown domain tag(s) {', '.join(unknown)}; known tags: {known}")
     return [found[n] for n in dict.fromkeys(names)]
-
-
-def _check_quota(*, owner, incoming_bytes: int) -> None:
-    """The quota counts the bytes the owner's datasets hold now (failed datasets hold none)."""
-    used = Dataset.objects.filter(owner=owner).aggregate(total=Sum("stored_bytes"))["total"] or 0
-    quota = settings.ARENA_USER_QUOTA_BYTES
-    if used + incoming_bytes > quota:
-        raise TooLarge(
-            f"upload quota exceeded: {used:,} bytes used + {incoming_bytes:,} new > {quota:,} allowed (ARENA_USER_QUOTA_BYTES)"
-        )
-
-
-def _check_choices(*, file_format: str | None, sample_format: str | None, visibility: str, policy: str) -> None:
-    if policy not in POLICIES:
-        raise InvalidInput(f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
-    if file_format and file_format not in FILE_FORMATS:
-        raise InvalidInput(f"unknown file_format {file_format!r}; expected one of {', '.join(FILE_FORMATS)}")
-    if sample_format and sample_format not in SAMPLE_FORMATS:
-        raise InvalidInput(f"unknown sample_format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}")
-    if visibility not in Dataset.Visibility.values:
-        raise InvalidInput(f"unknown visibility {visibility!r}; expected public or private")
-
-
-def _duplicate_visible_to(*, owner, field: str, value: str, exclude_id: int | None = None) -> Dataset | None:
-    """A live dataset with the same hash that ``owner`` can see (never reveals others' private datasets)."""
-    from arena.selectors import dataset_visible_queryset
-
-    qs = dataset_visible_queryset(viewer=owner).filter(**{field: value}).exclude(status=Dataset.Status.FAILED)
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.first()
-
-
-def _preflight(*, path: str, filename: str, file_format: str | None, sample_format: str | None, policy: str):
-    """Detect the formats and run the policy over the first ARENA_PREFLIGHT_RECORDS records (nothing written)."""
-    try:
-        return ingest_file(
-            path=path,
-            filename=filename,
-            out_path=None,
-            file_format=file_format,
-            sample_format=sample_format,
-            max_record_bytes=settings.ARENA_MAX_RECORD_BYTES,
-            limit=settings.ARENA_PREFLIGHT_RECORDS,
-            policy=policy,
-            max_reject_fraction=settings.ARENA_INGEST_MAX_REJECT_FRACTION,
-            max_depth=settings.ARENA_MAX_JSON_DEPTH,
-        )
-    except IngestError as exc:
-        raise InvalidInput(str(exc)) from None
-
-
-def dataset_preview(
-    *,
-    owner,
-    upload: IO[bytes],
-    filename: str,
-    file_format: str | None = None,
-    sample_format: str | None = None,
-    policy: str = DEFAULT_POLICY,
-) -> dict:
-    """What registering this file would do, without registering it: formats, and the policy's report over
-    the first ARENA_PREFLIGHT_RECORDS records (kept, repaired per rule, rejected per rule, examples)."""
-    _check_choices(file_format=file_format, sample_format=sample_format, visibility="public", policy=policy)
-    with temporary_path(suffix="-" + os.path.basename(filename or "upload")) as tmp:
-        size, raw_sha256 = stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
-        result = _preflight(path=tmp, filename=filename, file_format=file_format, sample_format=sample_format, policy=policy)
-    duplicate = _duplicate_visible_to(owner=owner, field="raw_sha256", value=raw_sha256)
-    return {
-        "file_format": result.file_format,
-        "compression": result.compression,
-        "sample_format": result.sample_format,
-        "upload_bytes": size,
-        "records_checked": result.report["records"],
-        "complete": result.report["records"] < settings.ARENA_PREFLIGHT_RECORDS,
-        "report": result.report,
-        "duplicate_of": duplicate.slug if duplicate is not None else None,
-    }
 
 
 def dataset_register(
@@ -204,7 +99,7 @@ def dataset_register(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("a dataset needs a name")
-    _check_choices(file_format=file_format, sample_format=sample_format, visibility=visibility, policy=policy)
+    check_choices(file_format=file_format, sample_format=sample_format, visibility=visibility, policy=policy)
     domain_objects = domains_resolve(names=domains)
     parents = list(parents)
     for spec in parents:
@@ -213,16 +108,16 @@ def dataset_register(
 
     with temporary_path(suffix="-" + os.path.basename(filename or "upload")) as tmp:
         size, raw_sha256 = stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
-        _check_quota(owner=owner, incoming_bytes=size)
-        _refuse_duplicate_upload(owner=owner, raw_sha256=raw_sha256)
-        preflight = _preflight(
+        check_quota(owner=owner, incoming_bytes=size)
+        refuse_duplicate_upload(owner=owner, raw_sha256=raw_sha256)
+        checked = preflight(
             path=tmp, filename=filename, file_format=file_format, sample_format=sample_format, policy=policy
         )
         with transaction.atomic():
             advisory_xact_lock(namespace="upload", key=raw_sha256)
-            _refuse_duplicate_upload(owner=owner, raw_sha256=raw_sha256)  # again, now that racers are serialised
-            _check_quota(owner=owner, incoming_bytes=size)
-            dataset = _create_with_unique_slug(
+            refuse_duplicate_upload(owner=owner, raw_sha256=raw_sha256)  # again, now that racers are serialised
+            check_quota(owner=owner, incoming_bytes=size)
+            dataset = create_with_unique_slug(
                 name=name,
                 owner=owner,
                 visibility=visibility,
@@ -230,9 +125,9 @@ def dataset_register(
                 description=description,
                 source_url=source_url,
                 original_filename=os.path.basename(filename or ""),
-                file_format=preflight.file_format,
-                compression=preflight.compression,
-                sample_format=preflight.sample_format,
+                file_format=checked.file_format,
+                compression=checked.compression,
+                sample_format=checked.sample_format,
                 format_override=sample_format or "",
                 ingest_policy=policy,
                 upload_bytes=size,
@@ -254,12 +149,6 @@ def dataset_register(
     else:
         _enqueue_ingest(dataset)
     return dataset
-
-
-def _refuse_duplicate_upload(*, owner, raw_sha256: str) -> None:
-    duplicate = _duplicate_visible_to(owner=owner, field="raw_sha256", value=raw_sha256)
-    if duplicate is not None:
-        raise Conflict(f"identical file already registered as dataset {duplicate.slug!r}")
 
 
 def _declare_parents(*, dataset: Dataset, parents: list[ParentSpec], created_by) -> None:
@@ -383,7 +272,7 @@ def _mark_ready(*, dataset: Dataset, result, samples_name: str, rejects_name: st
     """
     with transaction.atomic():
         advisory_xact_lock(namespace="content", key=result.content_hash)
-        duplicate = _duplicate_visible_to(
+        duplicate = duplicate_visible_to(
             owner=dataset.owner, field="content_hash", value=result.content_hash, exclude_id=dataset.pk
         )
         if duplicate is not None:

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 
-from arena import selectors, services
+from arena import selectors, services, uploads
 from arena.errors import ArenaError, NotFound
 from frontend.dataset_sections import dataset_sections
 from frontend.forms import UploadForm
@@ -63,7 +63,7 @@ def dataset_upload_page(request):
     if request.method == "POST" and form.is_valid() and "preview" in request.POST:
         data = form.cleaned_data
         try:
-            preview = services.dataset_preview(
+            preview = uploads.dataset_preview(
                 owner=request.user,
                 upload=data["file"],
                 filename=data["file"].name,

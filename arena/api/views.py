@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from arena import selectors, services
+from arena import selectors, services, uploads
 from arena.api.serializers import (
     DatasetCreateSerializer,
     DatasetPreviewSerializer,
@@ -117,7 +117,7 @@ class DatasetPreviewView(APIView):
         serializer = DatasetPreviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        preview = services.dataset_preview(
+        preview = uploads.dataset_preview(
             owner=request.user,
             upload=data["file"],
             filename=data["file"].name,

@@ -16,7 +16,8 @@ from arena.ingest.errors import IngestError
 from arena.ingest.pipeline import ingest_file
 from arena.ingest.schema import canonical_message
 from arena.models import Dataset
-from arena.services import dataset_preview, dataset_register
+from arena.services import dataset_register
+from arena.uploads import dataset_preview
 from tests.data.make_messy_sharegpt import EXPECTED, kinds_by_line
 
 MESSY = Path(__file__).resolve().parent.parent / "data" / "messy_sharegpt.jsonl"
