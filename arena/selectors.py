@@ -73,14 +73,15 @@ def dataset_near_duplicates(*, dataset: Dataset, viewer, limit: int = 5) -> list
     if not dataset.sample_sketch:
         return []
     size = dataset.sample_count or 0
+    threshold = settings.ARENA_NEAR_DUPLICATE_SIMILARITY
+    # Jaccard similarity >= t needs the smaller set to be >= t x the larger: only similar sizes can qualify.
     candidates = (
         dataset_visible_queryset(viewer=viewer)
-        .filter(status=Dataset.Status.READY, sample_count__gte=size // 4, sample_count__lte=size * 4 + 1)
+        .filter(status=Dataset.Status.READY, sample_count__gte=int(size * threshold), sample_count__lte=int(size / threshold) + 1)
         .exclude(pk=dataset.pk)
         .exclude(sample_sketch=[])
-        .only("pk", "slug", "name", "sample_sketch", "sample_count")[:2000]
+        .only("pk", "slug", "name", "sample_sketch", "sample_count")[:500]
     )
-    threshold = settings.ARENA_NEAR_DUPLICATE_SIMILARITY
     found = []
     for other in candidates:
         similarity = sketch_similarity(dataset.sample_sketch, other.sample_sketch)

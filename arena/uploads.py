@@ -36,7 +36,7 @@ def unique_slug(name: str) -> str:
     return slug
 
 
-def create_withunique_slug(*, name: str, **fields) -> Dataset:
+def create_with_unique_slug(*, name: str, **fields) -> Dataset:
     """Create the row; a slug taken by a concurrent upload (the unique constraint fires) is retried, never a 500.
 
     An identical live upload by the same owner that slipped past the check fires the per-owner constraint: 409.
