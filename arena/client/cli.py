@@ -17,7 +17,7 @@ from collections.abc import Callable
 from arena.client.api import ArenaClient
 from arena.client.config import credentials_load, credentials_save
 from arena.client.errors import ArenaClientError
-from arena.client.tables import print_table
+from arena.client.tables import print_table, repair_summary
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 LEADERBOARD_COLUMNS = [
@@ -199,13 +199,8 @@ def cmd_upload(args) -> None:
         print(f"{dataset['slug']}\t{dataset['status']}{samples}")
         report = dataset.get("ingest_report") or {}
         if report.get("repaired") or report.get("rejected"):
-            repairs = ", ".join(f"{rule} {n}" for rule, n in report.get("repairs", {}).items()) or "none"
-            rejects = ", ".join(f"{rule} {n}" for rule, n in report.get("rejects", {}).items()) or "none"
-            print(
-                f"{report['repaired']} record(s) repaired ({repairs}); {report['rejected']} skipped ({rejects})"
-                + (f"; download them with: arena rejects {dataset['slug']} -o rejects.jsonl.gz" if report["rejected"] else ""),
-                file=sys.stderr,
-            )
+            hint = f"; download them with: arena rejects {dataset['slug']} -o rejects.jsonl.gz" if report["rejected"] else ""
+            print(repair_summary(report) + hint, file=sys.stderr)
 
 
 def cmd_rejects(args) -> None:

@@ -12,6 +12,8 @@ class IngestError(Exception):
     """
 
     def __init__(self, problem: str, *, location: str | None = None, rule: str = "invalid_file") -> None:
+        # A message quoting the upload may quote a lone surrogate; escape it so the message can be stored and sent.
+        problem = problem.encode("utf-8", errors="backslashreplace").decode("utf-8")
         self.problem = problem
         self.location = location
         self.rule = rule

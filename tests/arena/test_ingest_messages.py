@@ -98,3 +98,9 @@ def test_near_identical_datasets_are_reported_on_the_page(user, client):
     assert 'id="near-duplicates"' in html and "Original" in html and "% of its distinct samples" in html
     unrelated = ready_dataset(owner=user, name="Other", content=json.dumps({"instruction": "z", "output": "z"}) + "\n")
     assert 'id="near-duplicates"' not in client.get(f"/datasets/{unrelated.slug}/").content.decode()
+
+
+def test_messages_quoting_a_lone_surrogate_stay_storable(tmp_path):
+    message = _error(tmp_path, b'{"\\ud800key": 1}\n')
+    assert "\\ud800key" in message
+    message.encode("utf-8")  # no lone surrogate left: the message can be stored, rendered and sent

@@ -26,7 +26,7 @@ def test_upload_repairs_by_default_and_the_rejects_download(logged_in, tmp_path,
     assert main(["upload", str(MESSY), "--name", "Messy"]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == "messy\tready, 370 samples"
-    assert "130 record(s) repaired (drop_leading_assistant 50, merge_same_role 30" in err
+    assert "130 record(s) repaired (drop_leading_assistant 50, merge_same_role 30, drop_empty_turns 25, map_role 15" in err
     assert "30 skipped (" in err and "arena rejects messy -o rejects.jsonl.gz" in err
 
     target = tmp_path / "rejects.jsonl.gz"

@@ -187,3 +187,14 @@ def test_malformed_dash_bodies_are_a_400(site):
         assert response.status_code == 400 and "Dash callback" in response.json()["error"], body[:40]
     assert client.post("/django_plotly_dash/app/no-such-app/_dash-update-component", b'{"output": "a.b", "inputs": []}',
                        content_type="application/json").status_code in (400, 404)
+
+
+def test_nul_in_multipart_form_fields_is_a_400(site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = site["clients"][1]
+    content = b'{"instruction": "q9", "output": "a9"}\n'
+    page = client.post("/datasets/upload/", {"name": "a\x00b", "file": SimpleUploadedFile("d.jsonl", content)})
+    assert page.status_code == 400
+    api = client.post("/api/v1/datasets/", {"name": "a\x00b", "file": SimpleUploadedFile("d.jsonl", content)})
+    assert api.status_code == 400 and "null" in api.json()["error"].lower()

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from arena import selectors, services
+from arena.client.tables import repair_summary
 from arena.errors import ArenaError
 from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.models import Dataset
@@ -109,10 +110,7 @@ class Command(BaseCommand):
         )
         report = dataset.ingest_report
         if report.get("repaired") or report.get("rejected"):
-            repairs = ", ".join(f"{rule} {n}" for rule, n in report["repairs"].items()) or "none"
-            rejects = ", ".join(f"{rule} {n}" for rule, n in report["rejects"].items()) or "none"
             self.stdout.write(
-                f"{report['policy']} policy: {report['repaired']} record(s) repaired ({repairs}); "
-                f"{report['rejected']} skipped ({rejects}); rejects file: {dataset.rejects_file or '-'}"
+                f"{report['policy']} policy: {repair_summary(report)}; rejects file: {dataset.rejects_file or '-'}"
             )
         return ""
