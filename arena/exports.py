@@ -2,18 +2,20 @@
 
 Exports stream the normalised Parquet file batch by batch (``arena.storage.iter_batches``), so memory
 stays flat whatever the dataset size. Each exported record re-imports to the same normalised sample
-(same ``content_hash``). A format that cannot represent a sample is refused before the first byte is
-sent, naming the sample: the download never stops half-way through.
+(same ``content_hash``). No field is dropped silently: a format that cannot represent a sample (alpaca
+has no tool calls, tool definitions or per-turn weights) is refused before the first byte is sent,
+naming the sample and the field: the download never stops half-way through.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from arena.errors import Conflict, InvalidInput
 from arena.models import Dataset
-from arena.storage import iter_batches
+from arena.ingest.schema import OPTIONAL_MESSAGE_FIELDS
+from arena.storage import iter_batches, open_parquet
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 
@@ -34,24 +36,53 @@ def _ready_samples_file(dataset: Dataset) -> str:
     return dataset.samples_file
 
 
-def alpaca_problem(*, messages: list[dict]) -> str | None:
-    """Why ``messages`` cannot be written as one alpaca record (instruction/output + history pairs), or None."""
+def alpaca_problem(*, messages: list[dict], tools: str = "") -> str | None:
+    """Why a sample cannot be written as one alpaca record (instruction/output + history pairs), or None.
+
+    Alpaca has no place for tool calls, tool results, tool definitions or per-turn weight/loss: a sample
+    that carries any of them is refused rather than exported without them.
+    """
+    if tools:
+        return "it offers tool definitions, which alpaca cannot hold"
     if len(messages) % 2:
         return "it has an odd number of messages, so they do not form user/assistant pairs"
     for position, message in enumerate(messages, start=1):
         expected = "user" if position % 2 else "assistant"
         if message["role"] != expected:
             return f"message {position} has role {message['role']!r} where alpaca needs {expected!r}"
+        carried = [key for key in OPTIONAL_MESSAGE_FIELDS if message.get(key) is not None]
+        if carried:
+            return f"message {position} carries {', '.join(carried)}, which alpaca cannot hold"
     if not messages[-2]["content"].strip():
         return "its final user message is empty"
     return None
 
 
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _turn(message: dict, *, role_key: str, role: str, content_key: str) -> dict:
+    turn = {role_key: role, content_key: message.get("content") or ""}
+    for key in OPTIONAL_MESSAGE_FIELDS:
+        value = message.get(key)
+        if value is not None:
+            turn[key] = _json_or_text(value) if key == "tool_calls" else value
+    return turn
+
+
 def export_record(*, sample: dict, export_format: str) -> dict:
-    """One normalised sample (``id``, ``system``, ``messages``) in the requested format."""
-    messages, system = sample["messages"], sample["system"] or ""
+    """One normalised sample (``id``, ``system``, ``messages``, ``tools``) in the requested format.
+
+    sharegpt and messages keep every field of the normalised schema (tool calls and results, weight and
+    loss as extra keys of a turn, ``tools`` at the top level); alpaca refuses a sample it cannot hold.
+    """
+    messages, system, tools = sample["messages"], sample.get("system") or "", sample.get("tools") or ""
     if export_format == "alpaca":
-        problem = alpaca_problem(messages=messages)
+        problem = alpaca_problem(messages=messages, tools=tools)
         if problem:
             raise InvalidInput(f"sample {sample['id']!r} cannot be exported as alpaca: {problem}")
         pairs = [[messages[i]["content"], messages[i + 1]["content"]] for i in range(0, len(messages), 2)]
@@ -62,44 +93,72 @@ def export_record(*, sample: dict, export_format: str) -> dict:
         return record
     if export_format == "sharegpt":
         turns = [{"from": "system", "value": system}] if system else []
-        turns += [{"from": SHAREGPT_TAGS[m["role"]], "value": m["content"]} for m in messages]
-        return {"id": sample["id"], "conversations": turns}
+        turns += [_turn(m, role_key="from", role=SHAREGPT_TAGS[m["role"]], content_key="value") for m in messages]
+        record = {"id": sample["id"], "conversations": turns}
+        if tools:
+            record["tools"] = tools  # LLaMA-Factory's sharegpt keeps tool definitions as a JSON string
+        return record
     if export_format == "messages":
         opening = [{"role": "system", "content": system}] if system else []
-        return {
+        record = {
             "id": sample["id"],
-            "messages": opening + [{"role": m["role"], "content": m["content"]} for m in messages],
+            "messages": opening + [_turn(m, role_key="role", role=m["role"], content_key="content") for m in messages],
         }
+        if tools:
+            record["tools"] = _json_or_text(tools)
+        return record
     raise InvalidInput(f"unknown export format {export_format!r}; expected one of {', '.join(EXPORT_FORMATS)}")
 
 
-def _check_alpaca(samples_file: str) -> None:
-    """Refuse an alpaca export up front when any sample cannot be represented (reads only two columns)."""
-    for batch in iter_batches(samples_file, columns=["id", "messages"], batch_size=_BATCH_ROWS):
-        for sample_id, messages in zip(batch.column("id").to_pylist(), batch.column("messages").to_pylist()):
-            problem = alpaca_problem(messages=messages)
+def _columns(samples_file: str) -> list[str]:
+    """The sample columns an export needs (files ingested before tools were kept have no ``tools`` column)."""
+    present = set(open_parquet(samples_file).schema_arrow.names)
+    return [c for c in ("idx", "id", "system", "messages", "tools") if c in present]
+
+
+def _selected(batch_rows: list[dict], keep: Sequence[bool] | None) -> list[dict]:
+    return batch_rows if keep is None else [row for row in batch_rows if keep[row["idx"]]]
+
+
+def _check_alpaca(samples_file: str, keep: Sequence[bool] | None) -> None:
+    """Refuse an alpaca export up front when any (selected) sample cannot be represented."""
+    for batch in iter_batches(samples_file, columns=_columns(samples_file), batch_size=_BATCH_ROWS):
+        for row in _selected(batch.to_pylist(), keep):
+            problem = alpaca_problem(messages=row["messages"], tools=row.get("tools") or "")
             if problem:
                 raise InvalidInput(
-                    f"sample {sample_id!r} cannot be exported as alpaca: {problem}; export as sharegpt or messages"
+                    f"sample {row['id']!r} cannot be exported as alpaca: {problem}; export as sharegpt or messages"
                 )
+
+
+def samples_export_lines(
+    *, samples_file: str, export_format: str, keep: Sequence[bool] | None = None
+) -> Iterator[bytes]:
+    """Validate, then return an iterator of JSONL lines (bytes) for the samples of a stored sample file.
+
+    ``keep`` (indexed by ``idx``) selects a subset, e.g. the samples that pass score filters. The same
+    records serve downloads and subset datasets, so a subset re-ingests to the same samples.
+    """
+    export_format_check(export_format=export_format)
+    if export_format == "alpaca":
+        _check_alpaca(samples_file, keep)
+    columns = _columns(samples_file)
+
+    def lines() -> Iterator[bytes]:
+        for batch in iter_batches(samples_file, columns=columns, batch_size=_BATCH_ROWS):
+            chunk = [
+                json.dumps(export_record(sample=row, export_format=export_format), ensure_ascii=False) + "\n"
+                for row in _selected(batch.to_pylist(), keep)
+            ]
+            yield "".join(chunk).encode()
+
+    return lines()
 
 
 def dataset_export_lines(*, dataset: Dataset, export_format: str) -> Iterator[bytes]:
     """Validate the export now, then return an iterator of JSONL lines (bytes) for a streaming response."""
     export_format_check(export_format=export_format)
-    samples_file = _ready_samples_file(dataset)
-    if export_format == "alpaca":
-        _check_alpaca(samples_file)
-
-    def lines() -> Iterator[bytes]:
-        for batch in iter_batches(samples_file, columns=["id", "system", "messages"], batch_size=_BATCH_ROWS):
-            chunk = [
-                json.dumps(export_record(sample=row, export_format=export_format), ensure_ascii=False) + "\n"
-                for row in batch.to_pylist()
-            ]
-            yield "".join(chunk).encode()
-
-    return lines()
+    return samples_export_lines(samples_file=_ready_samples_file(dataset), export_format=export_format)
 
 
 def export_file_name(*, dataset: Dataset, export_format: str) -> str:

@@ -34,6 +34,10 @@ class Dataset(models.Model):
         SHAREGPT = "sharegpt"
         MESSAGES = "messages"
 
+    class Policy(models.TextChoices):
+        REPAIR = "repair", "repair: fix what the documented rules allow, skip the rest"
+        STRICT = "strict", "strict: refuse the file at the first broken record"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="datasets")
@@ -52,12 +56,23 @@ class Dataset(models.Model):
     upload_bytes = models.BigIntegerField(default=0)
     raw_file = models.CharField(max_length=500, blank=True, help_text="storage name of the upload until ingested")
     raw_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    ingest_policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.REPAIR)
 
     # The normalised result.
     samples_file = models.CharField(max_length=500, blank=True, help_text="storage name of the normalised Parquet")
     sample_count = models.BigIntegerField(null=True, blank=True)
     token_stats = models.JSONField(default=dict, blank=True)
-    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    content_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="order-free hash of the multiset of normalised samples"
+    )
+    sample_sketch = models.JSONField(
+        default=list, blank=True, help_text="bottom-k sketch of sample hashes, for near-identical datasets"
+    )
+    ingest_report = models.JSONField(
+        default=dict, blank=True, help_text="records read, kept, repaired (per rule), rejected (per rule), ignored fields"
+    )
+    rejects_file = models.CharField(max_length=500, blank=True, help_text="storage name of the gzipped rejects JSONL")
+    stored_bytes = models.BigIntegerField(default=0, help_text="bytes this dataset holds in storage (the quota counts these)")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED, db_index=True)
     error = models.TextField(blank=True)
@@ -71,6 +86,14 @@ class Dataset(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["visibility", "status"])]
+        constraints = [
+            # Identical concurrent uploads by one owner: exactly one live dataset (the others get 409).
+            models.UniqueConstraint(
+                fields=["owner", "raw_sha256"],
+                condition=~models.Q(status="failed") & ~models.Q(raw_sha256=""),
+                name="arena_dataset_one_live_upload_per_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug

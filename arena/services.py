@@ -5,34 +5,44 @@ import contextlib
 import glob
 import logging
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django.utils.text import slugify
 
 from arena.domains import DEFAULT_DOMAINS
-from arena.errors import Conflict, Forbidden, InvalidInput, TooLarge
+from arena.errors import Forbidden, InvalidInput
 from arena.ingest.errors import IngestError
-from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.pipeline import ingest_file
-from arena.ingest.sources import FILE_FORMATS
+from arena.ingest.repair import DEFAULT_POLICY
+from arena.locks import advisory_xact_lock
 from arena.models import Dataset, Domain
 from arena.storage import (
+    dataset_own_paths,
+    dataset_storage_paths,
     delete_quietly,
+    delete_tree,
     local_copy,
+    rejects_file_name,
     samples_file_name,
+    stored_size,
     store_file,
     stream_upload_to_path,
     temporary_path,
     tmp_dir,
     upload_file_name,
+)
+from arena.uploads import (
+    check_choices,
+    check_quota,
+    create_with_unique_slug,
+    duplicate_visible_to,
+    preflight,
+    refuse_duplicate_upload,
 )
 
 logger = logging.getLogger(__name__)
@@ -44,15 +54,6 @@ class ParentSpec:
     dataset: Dataset
     relation: str = "subset"
     evidence: str = ""
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:200] or "dataset"
-    slug, n = base, 1
-    while Dataset.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def domains_resolve(*, names: Iterable[str]) -> list[Domain]:
@@ -69,34 +70,6 @@ def domains_resolve(*, names: Iterable[str]) -> list[Domain]:
     return [found[n] for n in dict.fromkeys(names)]
 
 
-def _check_quota(*, owner, incoming_bytes: int) -> None:
-    used = Dataset.objects.filter(owner=owner).aggregate(total=Sum("upload_bytes"))["total"] or 0
-    quota = settings.ARENA_USER_QUOTA_BYTES
-    if used + incoming_bytes > quota:
-        raise TooLarge(
-            f"upload quota exceeded: {used:,} bytes used + {incoming_bytes:,} new > {quota:,} allowed (ARENA_USER_QUOTA_BYTES)"
-        )
-
-
-def _check_choices(*, file_format: str | None, sample_format: str | None, visibility: str) -> None:
-    if file_format and file_format not in FILE_FORMATS:
-        raise InvalidInput(f"unknown file_format {file_format!r}; expected one of {', '.join(FILE_FORMATS)}")
-    if sample_format and sample_format not in SAMPLE_FORMATS:
-        raise InvalidInput(f"unknown sample_format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}")
-    if visibility not in Dataset.Visibility.values:
-        raise InvalidInput(f"unknown visibility {visibility!r}; expected public or private")
-
-
-def _duplicate_visible_to(*, owner, field: str, value: str, exclude_id: int | None = None) -> Dataset | None:
-    """A live dataset with the same hash that ``owner`` can see (never reveals others' private datasets)."""
-    from arena.selectors import dataset_visible_queryset
-
-    qs = dataset_visible_queryset(viewer=owner).filter(**{field: value}).exclude(status=Dataset.Status.FAILED)
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.first()
-
-
 def dataset_register(
     *,
     owner,
@@ -111,20 +84,22 @@ def dataset_register(
     parents: Iterable[ParentSpec] = (),
     file_format: str | None = None,
     sample_format: str | None = None,
+    policy: str = DEFAULT_POLICY,
     ingest_now: bool = False,
     progress: Callable[[float, int], None] | None = None,
 ) -> Dataset:
     """Register an upload and queue its ingest.
 
-    The file is streamed to disk, hashed and preflighted (format detection and
-    validation of the first records) before anything is recorded, so obvious
-    bad input is refused with nothing written. The full ingest then runs on the
-    ``ingest`` queue, or inline with ``ingest_now``.
+    The file is streamed to disk, hashed and preflighted (format detection and the ingest ``policy`` over
+    the first records) before anything is recorded, so obvious bad input is refused with nothing written.
+    Identical concurrent uploads serialise on an advisory lock on the file's hash: exactly one dataset is
+    created, the others get Conflict (409). The full ingest then runs on the ``ingest`` queue, or inline
+    with ``ingest_now``.
     """
     name = (name or "").strip()
     if not name:
         raise InvalidInput("a dataset needs a name")
-    _check_choices(file_format=file_format, sample_format=sample_format, visibility=visibility)
+    check_choices(file_format=file_format, sample_format=sample_format, visibility=visibility, policy=policy)
     domain_objects = domains_resolve(names=domains)
     parents = list(parents)
     for spec in parents:
@@ -133,38 +108,30 @@ def dataset_register(
 
     with temporary_path(suffix="-" + os.path.basename(filename or "upload")) as tmp:
         size, raw_sha256 = stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
-        _check_quota(owner=owner, incoming_bytes=size)
-        duplicate = _duplicate_visible_to(owner=owner, field="raw_sha256", value=raw_sha256)
-        if duplicate is not None:
-            raise Conflict(f"identical file already registered as dataset {duplicate.slug!r}")
-        try:
-            preflight = ingest_file(
-                path=tmp,
-                filename=filename,
-                out_path=None,
-                file_format=file_format,
-                sample_format=sample_format,
-                max_record_bytes=settings.ARENA_MAX_RECORD_BYTES,
-                limit=settings.ARENA_PREFLIGHT_RECORDS,
-            )
-        except IngestError as exc:
-            raise InvalidInput(str(exc)) from None
-
+        check_quota(owner=owner, incoming_bytes=size)
+        refuse_duplicate_upload(owner=owner, raw_sha256=raw_sha256)
+        checked = preflight(
+            path=tmp, filename=filename, file_format=file_format, sample_format=sample_format, policy=policy
+        )
         with transaction.atomic():
-            dataset = Dataset.objects.create(
+            advisory_xact_lock(namespace="upload", key=raw_sha256)
+            refuse_duplicate_upload(owner=owner, raw_sha256=raw_sha256)  # again, now that racers are serialised
+            check_quota(owner=owner, incoming_bytes=size)
+            dataset = create_with_unique_slug(
                 name=name,
-                slug=_unique_slug(name),
                 owner=owner,
                 visibility=visibility,
                 license=license,
                 description=description,
                 source_url=source_url,
                 original_filename=os.path.basename(filename or ""),
-                file_format=preflight.file_format,
-                compression=preflight.compression,
-                sample_format=preflight.sample_format,
+                file_format=checked.file_format,
+                compression=checked.compression,
+                sample_format=checked.sample_format,
                 format_override=sample_format or "",
+                ingest_policy=policy,
                 upload_bytes=size,
+                stored_bytes=size,
                 raw_sha256=raw_sha256,
             )
             dataset.domains.set(domain_objects)
@@ -204,16 +171,19 @@ def _enqueue_ingest(dataset: Dataset) -> None:
 
 def _fail(dataset: Dataset, message: str) -> None:
     """Record a failed ingest: the error is kept, every file is removed, no partial statistics remain."""
-    delete_quietly(dataset.raw_file)
-    delete_quietly(dataset.samples_file)
+    for path in dataset_own_paths(dataset_id=dataset.pk):  # also what a crashed attempt stored
+        delete_tree(path)
     Dataset.objects.filter(pk=dataset.pk).update(
         status=Dataset.Status.FAILED,
         error=message,
         raw_file="",
         samples_file="",
+        rejects_file="",
+        stored_bytes=0,
         sample_count=None,
         token_stats={},
         content_hash="",
+        sample_sketch=[],
         progress=0.0,
         updated_at=timezone.now(),
     )
@@ -231,8 +201,9 @@ def _pid_alive(pid: int) -> bool:
 
 def _remove_orphaned_ingest_output(dataset_id: int) -> None:
     """A worker killed mid-ingest (SIGKILL, OOM) leaves its partial Parquet in the temp dir: the re-run removes it."""
-    for path in glob.glob(os.path.join(tmp_dir(), f"*-ingest-{dataset_id}-pid*.parquet")):
-        pid = path.rsplit("-pid", 1)[1].removesuffix(".parquet")
+    patterns = (f"*-ingest-{dataset_id}-pid*.parquet", f"*-rejects-{dataset_id}-pid*.jsonl.gz")
+    for path in (p for pattern in patterns for p in glob.glob(os.path.join(tmp_dir(), pattern))):
+        pid = path.rsplit("-pid", 1)[1].split(".", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
             continue  # another live process on this machine is writing it
         with contextlib.suppress(FileNotFoundError):
@@ -259,7 +230,7 @@ def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | 
     try:
         with local_copy(dataset.raw_file) as raw_path, temporary_path(
             suffix=f"-ingest-{dataset.pk}-pid{os.getpid()}.parquet"
-        ) as out_path:
+        ) as out_path, temporary_path(suffix=f"-rejects-{dataset.pk}-pid{os.getpid()}.jsonl.gz") as rejects_path:
             result = ingest_file(
                 path=raw_path,
                 filename=dataset.original_filename or dataset.raw_file,
@@ -269,13 +240,16 @@ def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | 
                 max_record_bytes=settings.ARENA_MAX_RECORD_BYTES,
                 batch_rows=settings.ARENA_INGEST_BATCH_ROWS,
                 progress=report,
+                policy=dataset.ingest_policy,
+                rejects_path=rejects_path,
+                max_reject_fraction=settings.ARENA_INGEST_MAX_REJECT_FRACTION,
+                max_depth=settings.ARENA_MAX_JSON_DEPTH,
             )
-            duplicate = _duplicate_visible_to(
-                owner=dataset.owner, field="content_hash", value=result.content_hash, exclude_id=dataset.pk
-            )
-            if duplicate is not None:
-                raise IngestError(f"identical content already registered as dataset {duplicate.slug!r}")
             samples_name = store_file(local_path=out_path, name=samples_file_name(dataset.pk))
+            rejects_name = ""
+            if result.report.get("rejected"):
+                rejects_name = store_file(local_path=rejects_path, name=rejects_file_name(dataset.pk))
+            _mark_ready(dataset=dataset, result=result, samples_name=samples_name, rejects_name=rejects_name)
     except IngestError as exc:
         _fail(dataset, str(exc))
         dataset.refresh_from_db()
@@ -284,25 +258,46 @@ def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | 
         logger.exception("ingest of dataset %s crashed", dataset.pk)
         _fail(dataset, f"internal error during ingest: {type(exc).__name__}: {exc}")
         raise
-    raw_file = dataset.raw_file
-    Dataset.objects.filter(pk=dataset.pk).update(
-        status=Dataset.Status.READY,
-        samples_file=samples_name,
-        sample_count=result.sample_count,
-        token_stats=result.token_stats,
-        content_hash=result.content_hash,
-        sample_format=result.sample_format,
-        file_format=result.file_format,
-        compression=result.compression,
-        raw_file="",
-        progress=1.0,
-        error="",
-        ingested_at=timezone.now(),
-    )
-    delete_quietly(raw_file)
+    delete_quietly(dataset.raw_file)
     dataset.refresh_from_db()
     _after_ready(dataset)
     return dataset
+
+
+def _mark_ready(*, dataset: Dataset, result, samples_name: str, rejects_name: str) -> None:
+    """Record the ingest, unless a visible dataset with the same samples (in any order) exists: then fail.
+
+    The duplicate check and the update run under an advisory lock on the content hash, so two uploads of
+    the same samples in different files or orders cannot both become ready.
+    """
+    with transaction.atomic():
+        advisory_xact_lock(namespace="content", key=result.content_hash)
+        duplicate = duplicate_visible_to(
+            owner=dataset.owner, field="content_hash", value=result.content_hash, exclude_id=dataset.pk
+        )
+        if duplicate is not None:
+            raise IngestError(
+                f"identical content already registered as dataset {duplicate.slug!r} (the same samples, in any order)",
+                rule="duplicate_content",
+            )
+        Dataset.objects.filter(pk=dataset.pk).update(
+            status=Dataset.Status.READY,
+            samples_file=samples_name,
+            rejects_file=rejects_name,
+            stored_bytes=stored_size(samples_name) + stored_size(rejects_name),
+            sample_count=result.sample_count,
+            token_stats=result.token_stats,
+            content_hash=result.content_hash,
+            sample_sketch=result.sketch,
+            ingest_report=result.report,
+            sample_format=result.sample_format,
+            file_format=result.file_format,
+            compression=result.compression,
+            raw_file="",
+            progress=1.0,
+            error="",
+            ingested_at=timezone.now(),
+        )
 
 
 def _after_ready(dataset: Dataset) -> None:
@@ -330,21 +325,19 @@ def dataset_update(*, dataset: Dataset, user, **fields) -> Dataset:
 
 
 def dataset_delete(*, dataset: Dataset, user) -> None:
+    """Delete the dataset's rows and, once that commits, every storage path it owns or other apps derived
+    from it (``arena.storage.dataset_storage_paths``: uploads, samples, rejects, scores, signatures, jobs)."""
     if dataset.owner_id != user.pk and not user.is_staff:
         raise Forbidden("only the owner may delete this dataset")
-    names = [dataset.raw_file, dataset.samples_file]
-    dataset_dir = f"datasets/{dataset.pk}"
+    paths = dataset_storage_paths(dataset_id=dataset.pk)  # before the rows (e.g. jobs) that name them go
     with transaction.atomic():
         dataset.delete()
-        transaction.on_commit(lambda: _delete_files(names, dataset_dir))
+        transaction.on_commit(lambda: _delete_paths(paths))
 
 
-def _delete_files(names: list[str], directory: str) -> None:
-    for name in names:
-        delete_quietly(name)
-    from django.core.files.storage import default_storage
-
-    try:
-        shutil.rmtree(default_storage.path(directory), ignore_errors=True)
-    except NotImplementedError:
-        pass
+def _delete_paths(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            delete_tree(path)
+        except OSError:
+            logger.exception("could not delete %s", path)

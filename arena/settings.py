@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "arena.middleware.BadInputMiddleware",  # NUL, surrogates, deep JSON, malformed Dash bodies: 400, never 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +166,12 @@ ARENA_MAX_COMPRESSION_RATIO = env_int("ARENA_MAX_COMPRESSION_RATIO", 200)
 ARENA_USER_QUOTA_BYTES = env_int("ARENA_USER_QUOTA_BYTES", 20 * 1024**3)
 ARENA_INGEST_BATCH_ROWS = env_int("ARENA_INGEST_BATCH_ROWS", 2000)
 ARENA_PREFLIGHT_RECORDS = env_int("ARENA_PREFLIGHT_RECORDS", 1000)
+# Repair policy: refuse an upload when more than this fraction of its records cannot be read or repaired.
+ARENA_INGEST_MAX_REJECT_FRACTION = float(env_str("ARENA_INGEST_MAX_REJECT_FRACTION", "0.5"))
+# JSON nesting deeper than this (in uploads, API bodies, Dash callbacks) is refused with a 400.
+ARENA_MAX_JSON_DEPTH = env_int("ARENA_MAX_JSON_DEPTH", 64)
+# Datasets sharing at least this estimated fraction of distinct samples are reported as near-identical.
+ARENA_NEAR_DUPLICATE_SIMILARITY = float(env_str("ARENA_NEAR_DUPLICATE_SIMILARITY", "0.8"))
 # Scoring: rows per chunk task (one Celery task each) and rows per scorer call inside a chunk.
 ARENA_SCORING_CHUNK_ROWS = env_int("ARENA_SCORING_CHUNK_ROWS", 5000)
 ARENA_SCORING_BATCH_ROWS = env_int("ARENA_SCORING_BATCH_ROWS", 500)

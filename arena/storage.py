@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -74,9 +74,60 @@ def stream_upload_to_path(*, upload: IO[bytes], path: str, max_bytes: int) -> tu
 
 
 def delete_quietly(name: str) -> None:
+    """Delete a stored file if it is there, then any directories it leaves empty."""
     if name:
         with contextlib.suppress(FileNotFoundError, OSError):
             default_storage.delete(name)
+        _prune_empty_parents(name)
+
+
+def stored_size(name: str) -> int:
+    """Bytes a stored file takes (0 when there is no such file)."""
+    if not name:
+        return 0
+    try:
+        return default_storage.size(name)
+    except (FileNotFoundError, OSError):
+        return 0
+
+
+def _local_root() -> str | None:
+    try:
+        return os.path.realpath(default_storage.path(""))
+    except NotImplementedError:
+        return None  # object storage has no directories to leave behind
+
+
+def _prune_empty_parents(name: str) -> None:
+    root = _local_root()
+    if root is None:
+        return
+    directory = os.path.dirname(os.path.realpath(default_storage.path(name.rstrip("/"))))
+    while directory.startswith(root + os.sep):
+        try:
+            os.rmdir(directory)  # only succeeds on an empty directory
+        except OSError:
+            return
+        directory = os.path.dirname(directory)
+
+
+def delete_tree(name: str) -> None:
+    """Delete a stored file, or (``name`` ending in "/") everything under that prefix; prune emptied parents."""
+    if not name.endswith("/"):
+        delete_quietly(name)
+        return
+    root = _local_root()
+    if root is not None:
+        target = os.path.realpath(default_storage.path(name))
+        if target.startswith(root + os.sep):
+            shutil.rmtree(target, ignore_errors=True)
+            _prune_empty_parents(name)
+        return
+    directories, files = default_storage.listdir(name)
+    for file_name in files:
+        delete_quietly(name + file_name)
+    for directory in directories:
+        delete_tree(f"{name}{directory}/")
 
 
 @contextlib.contextmanager
@@ -125,8 +176,20 @@ def read_rows(name: str, *, offset: int, limit: int, columns: list[str] | None =
     return rows
 
 
+# --- the storage layout of a dataset ---------------------------------------------------------------------
+# Everything a dataset holds in storage is named here or by a provider registered below; deleting a dataset
+# removes exactly ``dataset_storage_paths``. Names ending in "/" are directories (prefixes).
+
+DatasetPathProvider = Callable[[int], Iterable[str]]
+_PATH_PROVIDERS: dict[str, DatasetPathProvider] = {}
+
+
 def samples_file_name(dataset_id: int) -> str:
     return f"datasets/{dataset_id}/samples.parquet"
+
+
+def rejects_file_name(dataset_id: int) -> str:
+    return f"datasets/{dataset_id}/rejects.jsonl.gz"
 
 
 def upload_file_name(dataset_id: int, filename: str) -> str:
@@ -134,11 +197,41 @@ def upload_file_name(dataset_id: int, filename: str) -> str:
     return f"uploads/{dataset_id}/{safe}"
 
 
+def job_work_name(job_id: int) -> str:
+    """Storage name of a training job's working files: ``checkpoints/`` while it runs, ``train.log``."""
+    return f"jobs/{job_id}/"
+
+
+def job_weights_name(job_id: int) -> str:
+    """Storage name of a training job's kept fine-tuned weights (safetensors + tokenizer), see ARENA_KEEP_WEIGHTS."""
+    return f"weights/job-{job_id}/"
+
+
 def job_work_dir(job_id: int) -> Path:
-    """A training job's working files on the worker: ``checkpoints/`` while it runs, ``train.log`` (engine log)."""
-    return Path(settings.ARENA_STORAGE) / "jobs" / str(job_id)
+    return Path(settings.ARENA_STORAGE) / job_work_name(job_id)
 
 
 def job_weights_dir(job_id: int) -> Path:
-    """A training job's kept fine-tuned weights (safetensors + tokenizer), see ARENA_KEEP_WEIGHTS."""
-    return Path(settings.ARENA_STORAGE) / "weights" / f"job-{job_id}"
+    return Path(settings.ARENA_STORAGE) / job_weights_name(job_id)
+
+
+def register_dataset_paths(owner: str, provider: DatasetPathProvider) -> None:
+    """Declare the storage paths an app derives from a dataset (score files, signatures, checkpoints...).
+
+    Apps call this from ``AppConfig.ready()`` so the one deletion service removes their files without the
+    registry importing them. ``provider(dataset_id)`` is called before the dataset's rows are deleted.
+    """
+    _PATH_PROVIDERS[owner] = provider
+
+
+def dataset_own_paths(*, dataset_id: int) -> list[str]:
+    """The registry's own directories for a dataset: its upload, and its samples and rejects files."""
+    return [f"uploads/{dataset_id}/", f"datasets/{dataset_id}/"]
+
+
+def dataset_storage_paths(*, dataset_id: int) -> list[str]:
+    """Every storage path (file, or directory ending in "/") that belongs to the dataset, its own and derived."""
+    paths = dataset_own_paths(dataset_id=dataset_id)
+    for _owner, provider in sorted(_PATH_PROVIDERS.items()):
+        paths.extend(provider(dataset_id))
+    return list(dict.fromkeys(paths))

@@ -45,17 +45,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 import django; django.setup()
 from arena.ingest.pipeline import ingest_file
 start = time.perf_counter()
-result = ingest_file(path={path!r}, filename="bench.jsonl", out_path={out!r}, max_record_bytes=8 << 20, batch_rows=2000)
+result = ingest_file(path={path!r}, filename="bench.jsonl", out_path={out!r}, max_record_bytes=8 << 20, batch_rows=2000,
+                     policy={policy!r}, rejects_path={out!r} + ".rejects.gz")
 elapsed = time.perf_counter() - start
 print(json.dumps({{"samples": result.sample_count, "seconds": elapsed,
                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
-def measure(path: str) -> dict:
+def measure(path: str, *, policy: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.parquet")
-        code = CHILD.format(root=ROOT, path=path, out=out)
+        code = CHILD.format(root=ROOT, path=path, out=out, policy=policy)
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise SystemExit(proc.stderr)
@@ -77,19 +78,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes-mb", default="100,1000")
     parser.add_argument("--dir", default=tempfile.gettempdir())
+    parser.add_argument("--policies", default="strict,repair", help="ingest policies to time on the same file")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; interpreter+imports baseline RSS {baseline_rss_mb():.0f} MB")
-    print(f"{'input MB':>9} {'samples':>10} {'seconds':>8} {'MB/s':>7} {'samples/s':>10} {'peak RSS MB':>12} {'parquet MB':>11}")
+    print(f"{'policy':>7} {'input MB':>9} {'samples':>10} {'seconds':>8} {'MB/s':>7} {'samples/s':>10} {'peak RSS MB':>12} {'parquet MB':>11}")
     for size in [int(s) for s in args.sizes_mb.split(",")]:
         path = os.path.join(args.dir, f"arena-bench-{size}mb.jsonl")
         try:
             generate(path, target_bytes=size * 1_000_000)
             actual_mb = os.path.getsize(path) / 1e6
-            f = measure(path)
-            print(
-                f"{actual_mb:9.0f} {f['samples']:10d} {f['seconds']:8.1f} {actual_mb / f['seconds']:7.1f} "
-                f"{f['samples'] / f['seconds']:10.0f} {f['peak_rss_mb']:12.0f} {f['parquet_mb']:11.0f}"
-            )
+            for policy in args.policies.split(","):
+                f = measure(path, policy=policy)
+                print(
+                    f"{policy:>7} {actual_mb:9.0f} {f['samples']:10d} {f['seconds']:8.1f} {actual_mb / f['seconds']:7.1f} "
+                    f"{f['samples'] / f['seconds']:10.0f} {f['peak_rss_mb']:12.0f} {f['parquet_mb']:11.0f}"
+                )
         finally:
             if os.path.exists(path):
                 os.remove(path)

@@ -26,8 +26,21 @@ class UploadForm(forms.Form):
     sample_format = forms.ChoiceField(
         choices=[("", "auto-detect")] + [(f, f) for f in SAMPLE_FORMATS], required=False
     )
+    policy = forms.ChoiceField(
+        label="Ingest policy",
+        choices=Dataset.Policy.choices,
+        initial=Dataset.Policy.REPAIR,
+        widget=forms.RadioSelect,
+        required=False,  # left out: repair, the default
+        help_text="Repair drops leading assistant turns, merges consecutive same-role turns, drops empty turns and "
+        "maps role names such as human/gpt/bot; records it cannot repair are skipped and listed in a downloadable "
+        "rejects file. The upload is refused if more than half of the records are skipped.",
+    )
     parents = forms.CharField(
         required=False, help_text="slugs of parent datasets, comma-separated", max_length=2000
     )
     parent_relation = forms.ChoiceField(choices=LineageEdge.Relation.choices, initial="subset", required=False)
     parent_evidence = forms.CharField(required=False, max_length=2000)
+
+    def clean_policy(self) -> str:
+        return self.cleaned_data.get("policy") or Dataset.Policy.REPAIR

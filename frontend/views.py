@@ -12,7 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
-from arena import selectors, services
+from arena import selectors, services, uploads
 from arena.errors import ArenaError, NotFound
 from frontend.dataset_sections import dataset_card_context
 from frontend.forms import UploadForm
@@ -76,6 +76,7 @@ def dataset_detail_page(request, slug: str):
             "prev_offset": max(offset - 10, 0) if offset > 0 else None,
             "is_owner": request.user.is_authenticated and request.user.pk == dataset.owner_id,
             **dataset_card_context(request=request, dataset=dataset),
+            "near_duplicates": selectors.dataset_near_duplicates(dataset=dataset, viewer=request.user),
         },
     )
 
@@ -83,7 +84,26 @@ def dataset_detail_page(request, slug: str):
 @login_required
 def dataset_upload_page(request):
     form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        for name in ("name", "visibility"):  # a preview registers nothing, so it needs neither yet
+            form.fields[name].required = False
+    if request.method == "POST" and form.is_valid() and "preview" in request.POST:
+        data = form.cleaned_data
+        try:
+            preview = uploads.dataset_preview(
+                owner=request.user,
+                upload=data["file"],
+                filename=data["file"].name,
+                file_format=data["file_format"] or None,
+                sample_format=data["sample_format"] or None,
+                policy=data["policy"],
+            )
+        except ArenaError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "frontend/dataset_upload.html", {"form": form, "preview": preview})
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             parents = [
@@ -108,6 +128,7 @@ def dataset_upload_page(request):
                 parents=parents,
                 file_format=data["file_format"] or None,
                 sample_format=data["sample_format"] or None,
+                policy=data["policy"],
             )
         except ArenaError as exc:
             form.add_error(None, exc.message)

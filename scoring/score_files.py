@@ -31,8 +31,13 @@ def scores_schema(scorers: list[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def dataset_scores_dir(*, dataset_id: int) -> str:
+    """Every score file of a dataset lives under this prefix (declared to the dataset deletion service)."""
+    return f"scores/{dataset_id}/"
+
+
 def chunk_output_name(*, dataset_id: int, run_id: int, group: str, start: int) -> str:
-    return f"scores/{dataset_id}/run-{run_id}/chunks/{group}-{start:012d}.parquet"
+    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/chunks/{group}-{start:012d}.parquet"
 
 
 def reduced_output_name(*, dataset_id: int, run_id: int, group: str) -> str:
@@ -41,7 +46,7 @@ def reduced_output_name(*, dataset_id: int, run_id: int, group: str) -> str:
 
 
 def run_scores_name(*, dataset_id: int, run_id: int) -> str:
-    return f"scores/{dataset_id}/run-{run_id}/scores.parquet"
+    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/scores.parquet"
 
 
 class ScoresWriter:

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from arena.errors import ArenaError, Conflict, Forbidden, InvalidInput, NotFound
+from arena.exports import samples_export_lines
 from arena.models import Dataset
 from arena.storage import delete_quietly, iter_batches, open_parquet, temporary_path
 from scoring import chunk_scoring
@@ -548,17 +549,11 @@ def scores_export_subset(
         raise InvalidInput(f"no sample of {dataset.slug!r} passes {' and '.join(f.describe() for f in parsed)}")
     where = " and ".join(f.describe() for f in parsed)
     with temporary_path(suffix=".jsonl") as path:
-        with open(path, "w", encoding="utf-8") as out:
-            for batch in iter_batches(
-                dataset.samples_file, columns=["idx", "id", "system", "messages"], batch_size=2000
-            ):
-                rows = batch.to_pydict()
-                for idx, sample_id, system, messages in zip(rows["idx"], rows["id"], rows["system"], rows["messages"]):
-                    if mask[idx]:
-                        record = {"id": sample_id, "messages": messages}
-                        if system:
-                            record["system"] = system
-                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # The registry's own export writes the subset (system prompts, tool calls, weights and all), so the
+        # child re-ingests to exactly the selected samples of the parent.
+        with open(path, "wb") as out:
+            for chunk in samples_export_lines(samples_file=dataset.samples_file, export_format="messages", keep=mask):
+                out.write(chunk)
         with open(path, "rb") as upload:
             child = dataset_register(
                 owner=user,

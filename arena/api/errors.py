@@ -1,12 +1,12 @@
 """Turn service errors into clear JSON responses: ``{"error": "...", "code": "..."}``."""
 from __future__ import annotations
 
-from django.db import DataError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from arena.errors import ArenaError
 from arena.ingest.errors import IngestError
+from arena.middleware import bad_input_message
 
 
 def exception_handler(exc, context):
@@ -14,8 +14,9 @@ def exception_handler(exc, context):
         return Response({"error": exc.message, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, IngestError):
         return Response({"error": str(exc), "code": "invalid_file"}, status=400)
-    if isinstance(exc, DataError) and "NUL (0x00)" in str(exc):  # PostgreSQL refuses NUL in text: bad input, not a crash
-        return Response({"error": "text values may not contain NUL (0x00) characters", "code": "invalid"}, status=400)
+    message = bad_input_message(exc)  # NUL refused by PostgreSQL, lone surrogates, deep nesting: bad input, not a crash
+    if message is not None:
+        return Response({"error": message, "code": "invalid"}, status=400)
     response = drf_exception_handler(exc, context)
     if response is not None and not (isinstance(response.data, dict) and "error" in response.data):
         # DRF's own errors (validation, auth, throttling, ...) get the same {"error", "code"} keys, kept additive.

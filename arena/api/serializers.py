@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from arena.ingest.formats import SAMPLE_FORMATS
+from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.ingest.sources import FILE_FORMATS
 from arena.models import Dataset
 from lineage.models import LineageEdge
@@ -24,6 +26,12 @@ class DatasetCreateSerializer(serializers.Serializer):
     source_url = serializers.URLField(required=False, allow_blank=True, default="")
     file_format = serializers.ChoiceField(choices=FILE_FORMATS, required=False, allow_blank=True)
     sample_format = serializers.ChoiceField(choices=SAMPLE_FORMATS, required=False, allow_blank=True)
+    policy = serializers.ChoiceField(
+        choices=POLICIES,
+        default=DEFAULT_POLICY,
+        help_text="repair (default): repair broken records by the documented rules, skip and list the rest; "
+        "strict: refuse the file at the first broken record",
+    )
     parents = serializers.JSONField(
         required=False,
         default=list,
@@ -44,6 +52,13 @@ class DatasetCreateSerializer(serializers.Serializer):
         return items.validated_data
 
 
+class DatasetPreviewSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JSONL, JSON array, Parquet or CSV; optionally .gz or .zst")
+    file_format = serializers.ChoiceField(choices=FILE_FORMATS, required=False, allow_blank=True)
+    sample_format = serializers.ChoiceField(choices=SAMPLE_FORMATS, required=False, allow_blank=True)
+    policy = serializers.ChoiceField(choices=POLICIES, default=DEFAULT_POLICY)
+
+
 class DatasetUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     visibility = serializers.ChoiceField(choices=Dataset.Visibility.choices, required=False)
@@ -57,6 +72,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     parents = serializers.SerializerMethodField()
+    rejects_url = serializers.SerializerMethodField(help_text="download of the skipped records (gzipped JSONL), if any")
 
     class Meta:
         model = Dataset
@@ -80,12 +96,23 @@ class DatasetSerializer(serializers.ModelSerializer):
             "sample_count",
             "token_stats",
             "content_hash",
+            "ingest_policy",
+            "ingest_report",
+            "rejects_url",
+            "stored_bytes",
             "parents",
             "created_at",
             "updated_at",
             "ingested_at",
         ]
         read_only_fields = fields
+
+    def get_rejects_url(self, obj: Dataset) -> str | None:
+        if not obj.rejects_file:
+            return None
+        path = reverse("api-dataset-rejects", kwargs={"slug": obj.slug})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
     def get_parents(self, obj: Dataset) -> list[dict]:
         from lineage.selectors import declared_parents

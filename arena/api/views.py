@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from arena import selectors, services
+from arena import selectors, services, uploads
 from arena.api.serializers import (
     DatasetCreateSerializer,
+    DatasetPreviewSerializer,
     DatasetSerializer,
     DatasetUpdateSerializer,
     SampleSerializer,
@@ -91,6 +94,7 @@ class DatasetListCreateView(APIView):
             parents=parents,
             file_format=data.get("file_format") or None,
             sample_format=data.get("sample_format") or None,
+            policy=data["policy"],
         )
         dataset.refresh_from_db()
         body = DatasetSerializer(dataset, context={"request": request}).data
@@ -98,6 +102,44 @@ class DatasetListCreateView(APIView):
         if dataset.status == dataset.Status.FAILED:
             code = status.HTTP_422_UNPROCESSABLE_ENTITY
         return Response(body, status=code)
+
+
+class DatasetPreviewView(APIView):
+    """What registering a file would do (formats, and the ingest policy's report on its first records); records nothing."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "uploads"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(request=DatasetPreviewSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        serializer = DatasetPreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        preview = uploads.dataset_preview(
+            owner=request.user,
+            upload=data["file"],
+            filename=data["file"].name,
+            file_format=data.get("file_format") or None,
+            sample_format=data.get("sample_format") or None,
+            policy=data["policy"],
+        )
+        return Response(preview)
+
+
+class DatasetRejectsView(APIView):
+    """The records the repair policy skipped: gzipped JSONL of {line|record, location, rule, problem, record}."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY})
+    def get(self, request, slug: str):
+        dataset = selectors.dataset_get(viewer=request.user, slug=slug)
+        handle = selectors.dataset_rejects_open(dataset=dataset)
+        return FileResponse(
+            handle, as_attachment=True, filename=f"{dataset.slug}.rejects.jsonl.gz", content_type="application/gzip"
+        )
 
 
 class DatasetDetailView(APIView):

@@ -106,9 +106,12 @@ class ArenaClient:
         source_url: str = "",
         file_format: str = "",
         sample_format: str = "",
+        policy: str = "",
         progress: bool = True,
     ) -> dict:
-        """Upload a dataset file, streamed from disk with a progress bar; returns the dataset record."""
+        """Upload a dataset file, streamed from disk with a progress bar; returns the dataset record.
+
+        ``policy`` is ``repair`` (the server's default) or ``strict``."""
         if not os.path.isfile(path):
             raise ArenaClientError(f"no such file: {path}")
         fields: dict[str, str | list[str]] = {"name": name, "visibility": visibility}
@@ -119,6 +122,7 @@ class ArenaClient:
             "source_url": source_url,
             "file_format": file_format,
             "sample_format": sample_format,
+            "policy": policy,
             "parents": json.dumps([{"dataset": slug} for slug in parents if slug]) if any(parents) else "",
         }
         fields.update({key: value for key, value in optional.items() if value})
@@ -154,33 +158,38 @@ class ArenaClient:
         )
 
     def export_dataset(self, slug: str, *, export_format: str, out_path: str, progress: bool = True) -> int:
-        """Download a dataset as JSONL in ``export_format`` to ``out_path``; returns the number of records.
+        """Download a dataset as JSONL in ``export_format`` to ``out_path``; returns the number of records."""
+        return self._download(
+            f"/api/v1/datasets/{slug}/export/", params={"format": export_format}, out_path=out_path, progress=progress
+        )
+
+    def download_rejects(self, slug: str, *, out_path: str, progress: bool = True) -> int:
+        """Download the records the repair policy skipped (gzipped JSONL) to ``out_path``; returns its bytes."""
+        return self._download(f"/api/v1/datasets/{slug}/rejects/", params={}, out_path=out_path, progress=progress, count="bytes")
+
+    def _download(self, url: str, *, params: dict, out_path: str, progress: bool, count: str = "lines") -> int:
+        """Stream ``url`` to ``out_path``; returns the lines (or bytes) written.
 
         The file is written to ``out_path + '.part'`` and renamed at the end: an interrupted
         download never leaves a truncated file under the requested name.
         """
         partial = out_path + ".part"
-        lines = 0
+        total = 0
         try:
-            with (
-                self._reaching(),
-                self._http.stream(
-                    "GET", f"/api/v1/datasets/{slug}/export/", params={"format": export_format}, timeout=None
-                ) as response,
-            ):
+            with self._reaching(), self._http.stream("GET", url, params=params, timeout=None) as response:
                 if not response.is_success:
                     response.read()
                     self._check(response)
-                with open(partial, "wb") as out, byte_bar(total=None, description="export", enabled=progress) as bar:
+                with open(partial, "wb") as out, byte_bar(total=None, description="download", enabled=progress) as bar:
                     for chunk in response.iter_bytes():
                         out.write(chunk)
-                        lines += chunk.count(b"\n")
+                        total += chunk.count(b"\n") if count == "lines" else len(chunk)
                         bar.update(len(chunk))
             os.replace(partial, out_path)
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
-        return lines
+        return total
 
     def dataset_info(self, slug: str, *, export_format: str, file_name: str = "") -> dict:
         """The LLaMA-Factory dataset_info.json entry for an export."""

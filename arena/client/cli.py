@@ -17,7 +17,7 @@ from collections.abc import Callable
 from arena.client.api import ArenaClient
 from arena.client.config import credentials_load, credentials_save
 from arena.client.errors import ArenaClientError
-from arena.client.tables import print_table
+from arena.client.tables import print_table, repair_summary
 
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 LEADERBOARD_COLUMNS = [
@@ -89,8 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--source-url", default="")
     upload.add_argument("--file-format", choices=["jsonl", "json", "csv", "parquet"], default="")
     upload.add_argument("--sample-format", choices=EXPORT_FORMATS, default="")
+    upload.add_argument(
+        "--policy",
+        choices=["repair", "strict"],
+        default="",
+        help="repair (server default): repair broken records by the documented rules and skip the rest, "
+        "listed in a rejects file; strict: refuse the file at the first broken record",
+    )
     upload.add_argument("--wait", action="store_true", help="wait until the ingest is over")
     upload.add_argument("--json", action="store_true", help="print the dataset record as JSON")
+
+    rejects = commands.add_parser("rejects", help="download the records an ingest skipped (gzipped JSONL)")
+    rejects.add_argument("slug")
+    rejects.add_argument("-o", "--output", required=True, help="file to write (.jsonl.gz)")
 
     datasets = commands.add_parser("datasets", help="list the datasets you can see")
     datasets.add_argument("--search", default="")
@@ -171,6 +182,7 @@ def cmd_upload(args) -> None:
             source_url=args.source_url,
             file_format=args.file_format,
             sample_format=args.sample_format,
+            policy=args.policy,
             progress=_progress(args),
         )
         if args.wait:
@@ -185,6 +197,16 @@ def cmd_upload(args) -> None:
         count = dataset.get("sample_count")
         samples = f", {count:,} samples" if isinstance(count, int) else ""
         print(f"{dataset['slug']}\t{dataset['status']}{samples}")
+        report = dataset.get("ingest_report") or {}
+        if report.get("repaired") or report.get("rejected"):
+            hint = f"; download them with: arena rejects {dataset['slug']} -o rejects.jsonl.gz" if report["rejected"] else ""
+            print(repair_summary(report) + hint, file=sys.stderr)
+
+
+def cmd_rejects(args) -> None:
+    with _client(args) as client:
+        size = client.download_rejects(args.slug, out_path=args.output, progress=_progress(args))
+    print(f"wrote {args.output} ({size:,} bytes, gzipped JSONL: line, rule, problem, record)", file=sys.stderr)
 
 
 def cmd_datasets(args) -> None:
@@ -303,6 +325,7 @@ COMMANDS: dict[str, Callable] = {
     "leaderboard": cmd_leaderboard,
     "lineage": cmd_lineage,
     "export": cmd_export,
+    "rejects": cmd_rejects,
 }
 
 

@@ -36,3 +36,15 @@ def print_table(rows: list[dict], *, columns: list[str] | None, title: str) -> N
     for row in rows:
         table.add_row(*(_cell(row.get(column)) for column in columns))
     console.print(table)
+
+
+def repair_summary(report: dict) -> str:
+    """One line from a dataset's ingest report: records repaired and skipped, per rule, most frequent first."""
+
+    def by_rule(counts: dict) -> str:
+        return ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))) or "none"
+
+    return (
+        f"{report.get('repaired', 0)} record(s) repaired ({by_rule(report.get('repairs', {}))}); "
+        f"{report.get('rejected', 0)} skipped ({by_rule(report.get('rejects', {}))})"
+    )

@@ -1,15 +1,22 @@
 """Recognise alpaca, sharegpt and OpenAI-messages records and normalise them to one sample schema.
 
-A normalised sample is ``Sample(id, system, messages)`` where ``messages`` is a
-list of ``{"role", "content"}`` with roles ``user``, ``assistant`` and ``tool``;
-a leading system prompt is lifted into ``system``. Nothing is guessed: a record
-that does not fit its format raises :class:`IngestError` naming the field.
+A normalised sample is ``Sample(id, system, messages, tools)``; ``messages`` is a list of
+``{"role", "content"}`` with roles ``user``, ``assistant`` and ``tool`` plus the optional fields of
+:mod:`arena.ingest.schema` (``tool_calls``, ``tool_call_id``, ``name``, ``weight``, ``loss``); a leading
+system prompt (or a top-level ``system`` field) becomes ``system``. Nothing is guessed: under the strict
+policy a record that does not fit its format raises :class:`IngestError` naming the field; under the
+repair policy the rules of :mod:`arena.ingest.repair` are applied first. Fields a format does not define
+are not kept; they are named in ``Normalised.ignored`` so the ingest report can list them.
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 from arena.ingest.errors import IngestError
+from arena.ingest.repair import ROLE_ALIASES, repair_messages
+from arena.ingest.schema import canonical_json
 
 SAMPLE_FORMATS = ("alpaca", "sharegpt", "messages")
 
@@ -29,12 +36,22 @@ SHAREGPT_ROLES = {
 }
 MESSAGE_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
 
+ID_KEYS = ("id", "idx", "sample_id", "uuid")
+_KNOWN_KEYS = {
+    "alpaca": {"instruction", "input", "output", "system", "history", *ID_KEYS},
+    "sharegpt": {"conversations", "messages", "system", "tools", *ID_KEYS},
+    "messages": {"messages", "system", "tools", *ID_KEYS},
+}
+_TURN_EXTRAS = ("tool_calls", "tool_call_id", "name", "weight", "loss")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 @dataclass
 class Sample:
     id: str
     system: str
     messages: list[dict] = field(default_factory=list)
+    tools: str = ""
 
     @property
     def instruction(self) -> str:
@@ -48,6 +65,13 @@ class Sample:
     def response(self) -> str:
         """The final assistant message (the A side)."""
         return self.messages[-1]["content"]
+
+
+@dataclass
+class Normalised:
+    sample: Sample
+    repairs: list[str] = field(default_factory=list)  # repair rules that changed this record
+    ignored: list[str] = field(default_factory=list)  # fields present in the record but not kept
 
 
 def detect_sample_format(record: dict, *, location: str) -> str:
@@ -65,6 +89,7 @@ def detect_sample_format(record: dict, *, location: str) -> str:
         "sharegpt (conversations of from/value) or OpenAI messages (messages of role/content); "
         "pass sample_format to force one",
         location=location,
+        rule="unknown_format",
     )
 
 
@@ -72,90 +97,182 @@ def _looks_like_sharegpt_turns(turns: object) -> bool:
     return isinstance(turns, list) and bool(turns) and isinstance(turns[0], dict) and "from" in turns[0]
 
 
-def _text(value: object, *, field_name: str, location: str, required: bool = True) -> str:
-    if value is None:
-        if required:
-            raise IngestError(f"missing field {field_name!r}", location=location)
-        return ""
-    if not isinstance(value, str):
-        raise IngestError(f"field {field_name!r} must be a string, found {type(value).__name__}", location=location)
-    return value
+class _Reader:
+    """Field access for one record under one policy; collects the repairs it applied."""
+
+    def __init__(self, *, location: str, repair: bool) -> None:
+        self.location = location
+        self.repair = repair
+        self.repairs: list[str] = []
+
+    def fail(self, problem: str, rule: str) -> IngestError:
+        return IngestError(problem, location=self.location, rule=rule)
+
+    def applied(self, rule: str) -> None:
+        if rule not in self.repairs:
+            self.repairs.append(rule)
+
+    def clean(self, text: str, *, where: str) -> str:
+        if _SURROGATE.search(text) is None:
+            return text
+        if not self.repair:
+            found = ascii(_SURROGATE.search(text).group())
+            raise self.fail(f"field {where!r} holds a lone UTF-16 surrogate {found}, which is not valid Unicode", "lone_surrogate")
+        self.applied("replace_lone_surrogates")
+        return _SURROGATE.sub("\ufffd", text)
+
+    def text(self, value: object, *, where: str, required: bool = True) -> str:
+        if value is None:
+            if required:
+                raise self.fail(f"missing field {where!r}", "missing_field")
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(f"field {where!r} must be a string, found {type(value).__name__}", "bad_field_type")
+        return self.clean(value, where=where)
+
+    def json_text(self, value: object, *, where: str) -> str | None:
+        """A JSON value (or JSON held in a string) as canonical JSON text; None when empty."""
+        if value is None or value == "" or value == []:
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except (json.JSONDecodeError, RecursionError):
+                return self.clean(value, where=where)
+            if value is None or value == []:
+                return None
+        if not isinstance(value, (list, dict)):
+            raise self.fail(f"field {where!r} must be a JSON list or object, found {type(value).__name__}", "bad_field_type")
+        return self.clean(canonical_json(value), where=where)
 
 
 def _record_id(record: dict, *, fallback: int) -> str:
-    for key in ("id", "idx", "sample_id", "uuid"):
+    for key in ID_KEYS:
         value = record.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != "":
-            return str(value)
+            return _SURROGATE.sub("\ufffd", str(value))
     return str(fallback)
 
 
-def normalise(record: dict, *, sample_format: str, location: str, index: int) -> Sample:
+def _ignored(record: dict, *, sample_format: str) -> list[str]:
+    return sorted(str(k) for k, v in record.items() if k not in _KNOWN_KEYS[sample_format] and v is not None)
+
+
+def normalise(record: dict, *, sample_format: str, location: str, index: int, policy: str = "strict") -> Normalised:
+    reader = _Reader(location=location, repair=policy == "repair")
+    ignored = _ignored(record, sample_format=sample_format) if sample_format in _KNOWN_KEYS else []
+    tools = ""
     if sample_format == "alpaca":
-        system, messages = _from_alpaca(record, location=location)
-    elif sample_format == "sharegpt":
+        system, messages = _from_alpaca(record, reader=reader)
+    elif sample_format in ("sharegpt", "messages"):
+        sharegpt = sample_format == "sharegpt"
+        field_name = "conversations" if sharegpt and "conversations" in record else "messages"
         system, messages = _from_turns(
-            record.get("conversations", record.get("messages")),
-            field_name="conversations" if "conversations" in record else "messages",
-            role_key="from",
-            content_key="value",
-            roles=SHAREGPT_ROLES,
-            location=location,
+            record.get(field_name),
+            field_name=field_name,
+            role_key="from" if sharegpt else "role",
+            content_key="value" if sharegpt else "content",
+            roles=SHAREGPT_ROLES if sharegpt else MESSAGE_ROLES,
+            reader=reader,
+            ignored=ignored,
         )
-        system = _text(record.get("system"), field_name="system", location=location, required=False) or system
-    elif sample_format == "messages":
-        system, messages = _from_turns(
-            record.get("messages"),
-            field_name="messages",
-            role_key="role",
-            content_key="content",
-            roles=MESSAGE_ROLES,
-            location=location,
-        )
+        top = reader.text(record.get("system"), where="system", required=False)
+        if top and system and top != system:
+            raise reader.fail("the record has both a top-level 'system' and a different system message", "conflicting_system")
+        system = system or top
+        tools = reader.json_text(record.get("tools"), where="tools") or ""
     else:
-        raise IngestError(f"unknown sample format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}")
-    _check_conversation(messages, location=location)
-    return Sample(id=_record_id(record, fallback=index), system=system, messages=messages)
+        raise IngestError(
+            f"unknown sample format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}", rule="bad_option"
+        )
+    try:
+        _check_conversation(messages, location=location)
+    except IngestError:
+        if not reader.repair:
+            raise
+        messages, structural = repair_messages(messages)
+        for rule in structural:
+            reader.applied(rule)
+        _check_conversation(messages, location=location)
+    sample = Sample(id=_record_id(record, fallback=index), system=system, messages=messages, tools=tools)
+    return Normalised(sample=sample, repairs=reader.repairs, ignored=ignored)
 
 
-def _from_alpaca(record: dict, *, location: str) -> tuple[str, list[dict]]:
-    if "instruction" not in record:
-        raise IngestError("missing field 'instruction' (format alpaca)", location=location)
-    if "output" not in record:
-        raise IngestError("missing field 'output' (format alpaca)", location=location)
-    instruction = _text(record["instruction"], field_name="instruction", location=location)
-    extra_input = _text(record.get("input"), field_name="input", location=location, required=False)
-    output = _text(record["output"], field_name="output", location=location)
-    system = _text(record.get("system"), field_name="system", location=location, required=False)
+def _from_alpaca(record: dict, *, reader: _Reader) -> tuple[str, list[dict]]:
+    for key in ("instruction", "output"):
+        if key not in record:
+            raise reader.fail(f"missing field {key!r} (format alpaca)", "missing_field")
+    instruction = reader.text(record["instruction"], where="instruction")
+    extra_input = reader.text(record.get("input"), where="input", required=False)
+    output = reader.text(record["output"], where="output")
+    system = reader.text(record.get("system"), where="system", required=False)
     prompt = f"{instruction}\n\n{extra_input}" if instruction and extra_input else instruction or extra_input
     if not prompt.strip():
-        raise IngestError("empty instruction: both 'instruction' and 'input' are empty", location=location)
+        raise reader.fail("empty instruction: both 'instruction' and 'input' are empty", "empty_instruction")
     messages: list[dict] = []
     history = record.get("history") or []
     if not isinstance(history, list):
-        raise IngestError("field 'history' must be a list of [instruction, response] pairs", location=location)
+        raise reader.fail("field 'history' must be a list of [instruction, response] pairs", "bad_field_type")
     for turn_no, turn in enumerate(history, start=1):
         if not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn)):
-            raise IngestError(f"history turn {turn_no} must be a pair of strings [instruction, response]", location=location)
-        messages += [{"role": "user", "content": turn[0]}, {"role": "assistant", "content": turn[1]}]
+            raise reader.fail(f"history turn {turn_no} must be a pair of strings [instruction, response]", "bad_field_type")
+        messages += [
+            {"role": "user", "content": reader.clean(turn[0], where=f"history[{turn_no}]")},
+            {"role": "assistant", "content": reader.clean(turn[1], where=f"history[{turn_no}]")},
+        ]
     messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": output}]
     return system, messages
 
 
-def _content_text(content: object, *, where: str, location: str) -> str:
+def _content_text(content: object, *, where: str, reader: _Reader, has_calls: bool) -> str:
     if isinstance(content, str):
-        return content
+        return reader.clean(content, where=where)
     if isinstance(content, list):  # OpenAI content parts
         texts = []
         for part in content:
             if not (isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)):
                 kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-                raise IngestError(f"{where}: only text content parts are supported, found {kind!r}", location=location)
+                raise reader.fail(f"{where}: only text content parts are supported, found {kind!r}", "unsupported_content")
             texts.append(part["text"])
-        return "".join(texts)
+        return reader.clean("".join(texts), where=where)
     if content is None:
-        raise IngestError(f"{where}: missing content", location=location)
-    raise IngestError(f"{where}: content must be a string, found {type(content).__name__}", location=location)
+        if has_calls or reader.repair:  # an assistant turn that only calls tools has no text; repair drops empties
+            return ""
+        raise reader.fail(f"{where}: missing content", "missing_field")
+    raise reader.fail(f"{where}: content must be a string, found {type(content).__name__}", "bad_field_type")
+
+
+def _turn_extras(turn: dict, *, where: str, reader: _Reader) -> dict:
+    extras: dict = {}
+    calls = reader.json_text(turn.get("tool_calls"), where=f"{where}.tool_calls")
+    if calls is not None:
+        extras["tool_calls"] = calls
+    for key in ("tool_call_id", "name"):
+        if turn.get(key) is not None:
+            extras[key] = reader.text(turn[key], where=f"{where}.{key}")
+    weight = turn.get("weight")
+    if weight is not None:
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise reader.fail(f"{where}.weight must be a number, found {type(weight).__name__}", "bad_field_type")
+        extras["weight"] = float(weight)
+    loss = turn.get("loss")
+    if loss is not None:
+        if not isinstance(loss, bool):
+            raise reader.fail(f"{where}.loss must be true or false, found {type(loss).__name__}", "bad_field_type")
+        extras["loss"] = loss
+    return extras
+
+
+def _role(tag: object, *, roles: dict[str, str], where: str, reader: _Reader) -> str:
+    role = roles.get(tag.lower()) if isinstance(tag, str) else None
+    if role is not None:
+        return role
+    alias = ROLE_ALIASES.get(tag.strip().lower()) if isinstance(tag, str) and reader.repair else None
+    if alias is not None:
+        reader.applied("map_role")
+        return alias
+    known = sorted(set(roles) | (set(ROLE_ALIASES) if reader.repair else set()))
+    raise reader.fail(f"{where} has unknown role {ascii(tag)}; expected one of {', '.join(known)}", "unknown_role")
 
 
 def _from_turns(
@@ -165,50 +282,52 @@ def _from_turns(
     role_key: str,
     content_key: str,
     roles: dict[str, str],
-    location: str,
+    reader: _Reader,
+    ignored: list[str],
 ) -> tuple[str, list[dict]]:
     if turns is None:
-        raise IngestError(f"missing field {field_name!r}", location=location)
+        raise reader.fail(f"missing field {field_name!r}", "missing_field")
     if not isinstance(turns, list) or not turns:
-        raise IngestError(f"field {field_name!r} must be a non-empty list of messages", location=location)
+        raise reader.fail(f"field {field_name!r} must be a non-empty list of messages", "no_messages")
+    known_turn_keys = {role_key, content_key, *_TURN_EXTRAS}
     system = ""
     messages: list[dict] = []
     for position, turn in enumerate(turns, start=1):
         where = f"{field_name}[{position}]"
         if not isinstance(turn, dict):
-            raise IngestError(f"{where} must be an object with {role_key!r} and {content_key!r}", location=location)
+            raise reader.fail(f"{where} must be an object with {role_key!r} and {content_key!r}", "bad_field_type")
         if role_key not in turn:
-            raise IngestError(f"{where} has no {role_key!r} key (keys: {sorted(map(str, turn))})", location=location)
-        tag = turn[role_key]
-        role = roles.get(tag.lower()) if isinstance(tag, str) else None
-        if role is None:
-            raise IngestError(
-                f"{where} has unknown role {tag!r}; expected one of {', '.join(sorted(roles))}", location=location
-            )
-        text = _content_text(turn.get(content_key), where=where, location=location)
+            raise reader.fail(f"{where} has no {role_key!r} key (keys: {sorted(map(str, turn))})", "missing_field")
+        role = _role(turn[role_key], roles=roles, where=where, reader=reader)
+        for key, value in turn.items():
+            if key not in known_turn_keys and value is not None and f"{field_name}[].{key}" not in ignored:
+                ignored.append(f"{field_name}[].{key}")
+        extras = _turn_extras(turn, where=where, reader=reader)
+        text = _content_text(turn.get(content_key), where=where, reader=reader, has_calls="tool_calls" in extras)
         if role == "system":
             if messages:
-                raise IngestError(f"{where}: a system message may only open the conversation", location=location)
+                raise reader.fail(f"{where}: a system message may only open the conversation", "system_mid_conversation")
             system = text
             continue
-        messages.append({"role": role, "content": text})
+        messages.append({"role": role, "content": text, **extras})
     return system, messages
 
 
 def _check_conversation(messages: list[dict], *, location: str) -> None:
+    def fail(problem: str, rule: str) -> IngestError:
+        return IngestError(problem, location=location, rule=rule)
+
     if not messages:
-        raise IngestError("the conversation has no user or assistant messages", location=location)
+        raise fail("the conversation has no user or assistant messages", "no_messages")
     if messages[0]["role"] != "user":
-        raise IngestError(f"the conversation must start with a user message, not {messages[0]['role']!r}", location=location)
+        raise fail(f"the conversation must start with a user message, not {messages[0]['role']!r}", "starts_with_assistant")
     if messages[-1]["role"] != "assistant":
-        raise IngestError(
-            f"the conversation must end with an assistant reply, not {messages[-1]['role']!r}", location=location
-        )
+        raise fail(f"the conversation must end with an assistant reply, not {messages[-1]['role']!r}", "ends_without_reply")
     previous = None
     for position, message in enumerate(messages, start=1):
         role = message["role"]
         if role == previous == "user":
-            raise IngestError(f"message {position}: two user messages in a row with no assistant reply", location=location)
+            raise fail(f"message {position}: two user messages in a row with no assistant reply", "consecutive_user")
         previous = role
     if not messages[-1]["content"].strip():
-        raise IngestError("the final assistant reply is empty", location=location)
+        raise fail("the final assistant reply is empty", "empty_reply")

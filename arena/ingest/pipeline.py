@@ -6,8 +6,6 @@ bounded by one write batch plus the largest record.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,9 +16,12 @@ import pyarrow.parquet as pq
 from arena.ingest import readers
 from arena.ingest.errors import IngestError
 from arena.ingest.formats import SAMPLE_FORMATS, Sample, detect_sample_format, normalise
-from arena.ingest.schema import SAMPLE_SCHEMA, count_tokens
+from arena.ingest.repair import policy_check
+from arena.ingest.report import IngestReport, RejectsWriter
+from arena.ingest.schema import SAMPLE_SCHEMA, MultisetHash, count_tokens, sample_hash
 from arena.ingest.sources import open_decompressed, sniff
 from arena.ingest.stats import LengthHistogram
+from arena.jsonsafe import DEFAULT_MAX_DEPTH
 
 ProgressCallback = Callable[[float, int], None]  # (fraction of input read, samples so far)
 
@@ -33,6 +34,8 @@ class IngestResult:
     sample_count: int
     content_hash: str
     token_stats: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+    sketch: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -40,7 +43,7 @@ class _Totals:
     instruction: LengthHistogram = field(default_factory=LengthHistogram)
     response: LengthHistogram = field(default_factory=LengthHistogram)
     turns: LengthHistogram = field(default_factory=LengthHistogram)
-    hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    hasher: MultisetHash = field(default_factory=MultisetHash)
 
     def token_stats(self) -> dict:
         return {
@@ -52,7 +55,9 @@ class _Totals:
         }
 
 
-def _records(path: str, *, info, max_record_bytes: int, on_fraction: Callable[[float], None]) -> Iterator[tuple[str, dict]]:
+def _records(
+    path: str, *, info, max_record_bytes: int, skip_bad: bool, max_depth: int, on_fraction: Callable[[float], None]
+) -> Iterator[tuple[str, dict | readers.BadRecord]]:
     """Yield ``(location, record)`` from any supported file, reporting the fraction read every 1,000 records."""
     if info.file_format == "parquet":
         total_rows = max(readers.parquet_row_count(path), 1)
@@ -63,7 +68,8 @@ def _records(path: str, *, info, max_record_bytes: int, on_fraction: Callable[[f
         return
     with open_decompressed(path, compression=info.compression, compressed_bytes=info.compressed_bytes) as source:
         reader = readers.reader_for(info.file_format)
-        for n, item in enumerate(reader(source.stream, max_record_bytes=max_record_bytes), start=1):
+        items = reader(source.stream, max_record_bytes=max_record_bytes, skip_bad=skip_bad, max_depth=max_depth)
+        for n, item in enumerate(items, start=1):
             if n % 1000 == 0:
                 on_fraction(source.position() / max(info.compressed_bytes, 1))
             yield item
@@ -82,6 +88,7 @@ def _row(sample: Sample, *, idx: int, location: str) -> dict:
         "instruction_tokens": count_tokens(instruction),
         "response_tokens": count_tokens(response),
         "source": location,
+        "tools": sample.tools,
     }
 
 
@@ -96,17 +103,29 @@ def ingest_file(
     batch_rows: int = 2000,
     limit: int | None = None,
     progress: ProgressCallback | None = None,
+    policy: str = "strict",
+    rejects_path: str | None = None,
+    max_reject_fraction: float = 0.5,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> IngestResult:
     """Normalise ``path`` into ``out_path`` (Parquet). With ``out_path=None`` only validate.
 
-    ``limit`` stops after that many records (the upload preflight). On any error
-    the partial output file is removed before the error propagates.
+    ``policy`` is ``strict`` (the first broken record refuses the file) or ``repair`` (see
+    :mod:`arena.ingest.repair`: repair what the rules allow, skip the rest, write each skipped record to
+    ``rejects_path`` as gzipped JSONL, and refuse the file when more than ``max_reject_fraction`` of its
+    records are skipped). ``limit`` stops after that many records (the upload preflight). On any error
+    the partial output files are removed before the error propagates.
     """
+    policy_check(policy)
     if sample_format and sample_format not in SAMPLE_FORMATS:
-        raise IngestError(f"unknown sample format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}")
+        raise IngestError(
+            f"unknown sample format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}", rule="bad_option"
+        )
     info = sniff(path, filename=filename, file_format=file_format)
     totals = _Totals()
+    report = IngestReport(policy=policy)
     writer: pq.ParquetWriter | None = None
+    rejects: RejectsWriter | None = None
     batch: list[dict] = []
     count = 0
 
@@ -117,38 +136,64 @@ def ingest_file(
     try:
         if out_path is not None:
             writer = pq.ParquetWriter(out_path, SAMPLE_SCHEMA, compression="zstd")
-        for location, record in _records(path, info=info, max_record_bytes=max_record_bytes, on_fraction=on_fraction):
-            if sample_format is None:
-                sample_format = detect_sample_format(record, location=location)
-            sample = normalise(record, sample_format=sample_format, location=location, index=count)
+        if rejects_path is not None and policy == "repair":
+            rejects = RejectsWriter(rejects_path)
+        items = _records(
+            path,
+            info=info,
+            max_record_bytes=max_record_bytes,
+            skip_bad=policy == "repair",
+            max_depth=max_depth,
+            on_fraction=on_fraction,
+        )
+        for location, record in items:
+            report.records += 1
+            try:
+                if isinstance(record, readers.BadRecord):
+                    raise record.error
+                if sample_format is None:
+                    sample_format = detect_sample_format(record, location=location)
+                outcome = normalise(record, sample_format=sample_format, location=location, index=count, policy=policy)
+            except IngestError as exc:
+                if policy == "strict":
+                    raise
+                original = record.raw if isinstance(record, readers.BadRecord) else record
+                report.reject(location=location, error=exc)
+                if rejects is not None:
+                    rejects.write(location=location, error=exc, record=original)
+                continue
+            report.keep(outcome)
+            sample = outcome.sample
             row = _row(sample, idx=count, location=location)
             totals.instruction.add(row["instruction_tokens"])
             totals.response.add(row["response_tokens"])
             totals.turns.add(row["n_turns"])
-            totals.hasher.update(
-                json.dumps([sample.system, sample.messages], ensure_ascii=False, separators=(",", ":")).encode()
-            )
-            totals.hasher.update(b"\n")
+            totals.hasher.add(sample_hash(system=sample.system, tools=sample.tools, messages=sample.messages))
             count += 1
             if writer is not None:
                 batch.append(row)
                 if len(batch) >= batch_rows:
                     writer.write_table(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA))
                     batch.clear()
-            if limit is not None and count >= limit:
+            if limit is not None and report.records >= limit:
                 break
-        if count == 0:
-            raise IngestError("the file holds no records")
+        report.check(max_reject_fraction=max_reject_fraction)
         if writer is not None:
             if batch:
                 writer.write_table(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA))
             writer.close()
             writer = None
+        if rejects is not None:
+            rejects.close()
+            rejects = None
     except BaseException:
         if writer is not None:
             writer.close()
-        if out_path is not None and os.path.exists(out_path):
-            os.remove(out_path)
+        if rejects is not None:
+            rejects.close()
+        for partial in (out_path, rejects_path):
+            if partial is not None and os.path.exists(partial):
+                os.remove(partial)
         raise
     if progress is not None:
         progress(1.0, count)
@@ -159,4 +204,6 @@ def ingest_file(
         sample_count=count,
         content_hash=totals.hasher.hexdigest(),
         token_stats=totals.token_stats(),
+        report=report.as_dict(),
+        sketch=totals.hasher.sketch(),
     )

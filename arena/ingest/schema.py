@@ -1,11 +1,36 @@
-"""The normalised sample schema, shared by ingest, scoring, lineage and training."""
+"""The normalised sample schema, shared by ingest, scoring, lineage and training.
+
+A message is ``{"role", "content"}`` plus, when the source carries them, ``tool_calls`` (the assistant's
+function calls, canonical JSON text of the OpenAI list), ``tool_call_id`` and ``name`` (a tool result) and the
+per-turn training metadata ``weight`` (a number) and ``loss`` (true/false). A sample also keeps its ``tools``
+(the function definitions offered, canonical JSON text, "" when none).
+
+``sample_hash`` hashes one sample's content (system, tools, messages: never its id or position);
+``MultisetHash`` combines sample hashes into an order-free content hash of a dataset: the sum of the
+sample hashes modulo 2**256, so the same samples in any order give the same hash, and a repeated sample
+counts as often as it occurs.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 import pyarrow as pa
 
-MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.string())])
+OPTIONAL_MESSAGE_FIELDS = ("tool_calls", "tool_call_id", "name", "weight", "loss")
+
+MESSAGE_TYPE = pa.struct(
+    [
+        ("role", pa.string()),
+        ("content", pa.string()),
+        ("tool_calls", pa.string()),  # canonical JSON of the assistant's tool calls, null when none
+        ("tool_call_id", pa.string()),  # a tool result: the call it answers
+        ("name", pa.string()),  # a tool result: the function's name
+        ("weight", pa.float64()),  # per-turn training weight (axolotl / LLaMA-Factory style), null when unset
+        ("loss", pa.bool_()),  # per-turn loss mask, null when unset
+    ]
+)
 
 SAMPLE_SCHEMA = pa.schema(
     [
@@ -19,10 +44,12 @@ SAMPLE_SCHEMA = pa.schema(
         ("instruction_tokens", pa.int32()),
         ("response_tokens", pa.int32()),
         ("source", pa.string()),  # where in the upload the sample came from, e.g. "line 12"
+        ("tools", pa.string()),  # canonical JSON of the tool definitions offered, "" or null when none
     ]
 )
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+_MOD = 2**256
 
 
 def count_tokens(text: str) -> int:
@@ -32,3 +59,72 @@ def count_tokens(text: str) -> int:
     scorers; registry statistics use this tokenizer so they need no model.
     """
     return len(_TOKEN_RE.findall(text))
+
+
+def canonical_json(value: object) -> str:
+    """One spelling for one JSON value: sorted keys, no spaces, non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_message(message: dict) -> dict:
+    """A message without its unset optional fields (as read back from Parquet, every field is present)."""
+    out = {"role": message["role"], "content": message.get("content") or ""}
+    for key in OPTIONAL_MESSAGE_FIELDS:
+        if message.get(key) is not None:
+            out[key] = message[key]
+    return out
+
+
+def canonical_sample(*, system: str | None, tools: str | None, messages: list[dict]) -> dict:
+    return {"system": system or "", "tools": tools or "", "messages": [canonical_message(m) for m in messages]}
+
+
+def sample_hash(*, system: str | None, tools: str | None, messages: list[dict]) -> bytes:
+    """32 bytes identifying a sample's content, whatever format or file it came from."""
+    body = canonical_sample(system=system, tools=tools, messages=messages)
+    if not body["tools"]:
+        del body["tools"]  # plain chat samples hash as [system, messages] did before tools were kept
+    return hashlib.sha256(canonical_json(body).encode("utf-8", errors="surrogatepass")).digest()
+
+
+class MultisetHash:
+    """An order-free hash of a multiset of samples (sum of sample hashes mod 2**256), plus a small sketch.
+
+    The sketch keeps the ``sketch_size`` smallest distinct sample hashes (a bottom-k sketch): two datasets'
+    sketches estimate how much of their samples they share, which is what "near-identical" means.
+    """
+
+    def __init__(self, *, sketch_size: int = 256) -> None:
+        self.total = 0
+        self.count = 0
+        self.sketch_size = sketch_size
+        self._smallest: set[int] = set()
+        self._ceiling: int | None = None
+
+    def add(self, digest: bytes) -> None:
+        value = int.from_bytes(digest, "big")
+        self.total = (self.total + value) % _MOD
+        self.count += 1
+        if self._ceiling is not None and value >= self._ceiling:
+            return
+        self._smallest.add(value)
+        if len(self._smallest) > self.sketch_size:
+            self._smallest.discard(max(self._smallest))
+        if len(self._smallest) == self.sketch_size:
+            self._ceiling = max(self._smallest)
+
+    def hexdigest(self) -> str:
+        return f"{self.total:064x}"
+
+    def sketch(self) -> list[str]:
+        """The smallest distinct sample hashes, as 16-hex-digit prefixes (enough to tell samples apart)."""
+        return [f"{value:064x}"[:16] for value in sorted(self._smallest)]
+
+
+def sketch_similarity(a: list[str], b: list[str], *, sketch_size: int = 256) -> float:
+    """Estimated Jaccard similarity of two datasets' distinct samples from their bottom-k sketches."""
+    if not a or not b:
+        return 0.0
+    union = sorted(set(a) | set(b))[:sketch_size]
+    shared = set(a) & set(b)
+    return sum(1 for value in union if value in shared) / len(union)

@@ -81,49 +81,100 @@ class BombGuard(io.RawIOBase):
         return n
 
 
+# Binary files people upload by mistake, recognised by their first bytes.
+_OTHER_MAGIC = {
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"SQLite format 3\x00": "an SQLite database",
+    b"ARROW1": "an Arrow IPC (Feather) file",
+    b"\xd0\xcf\x11\xe0": "an old Microsoft Office document",
+    b"BZh": "a bzip2 archive",
+    b"\xfd7zXZ\x00": "an xz archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+}
+_FORMAT_NAMES = {"jsonl": "JSONL", "json": "a JSON array", "parquet": "Parquet", "csv": "CSV"}
+
+
 def detect_compression(head: bytes, filename: str) -> str:
+    """The compression, from the magic bytes; the file name is only checked against them."""
     if head.startswith(_ZIP_MAGIC):
-        raise IngestError("zip archives are not accepted: upload the file itself, or compress it with gzip or zstd")
+        raise IngestError(
+            "this is a zip archive (or an .xlsx/.docx file), not a dataset file: upload the JSONL/JSON/Parquet/CSV "
+            "file itself, or compress it with gzip or zstd",
+            rule="wrong_file_type",
+        )
     if head.startswith(_GZIP_MAGIC):
         return "gzip"
     if head.startswith(_ZSTD_MAGIC):
         return "zstd"
     ext = os.path.splitext(filename.lower())[1]
     if ext in _EXTENSION_COMPRESSIONS:
-        raise IngestError(f"the file name ends in {ext} but the content is not {_EXTENSION_COMPRESSIONS[ext]}-compressed")
+        raise IngestError(
+            f"the file name ends in {ext} but the content is not {_EXTENSION_COMPRESSIONS[ext]}-compressed",
+            rule="wrong_file_type",
+        )
     return ""
 
 
-def detect_file_format(head: bytes, filename: str, compression: str) -> str:
+def _named_format(filename: str) -> str | None:
     name = filename.lower()
     for ext in _EXTENSION_COMPRESSIONS:
         if name.endswith(ext):
             name = name[: -len(ext)]
-    ext = os.path.splitext(name)[1]
-    if ext in _EXTENSION_FORMATS:
-        return _EXTENSION_FORMATS[ext]
+    return _EXTENSION_FORMATS.get(os.path.splitext(name)[1])
+
+
+def detect_file_format(head: bytes, filename: str, compression: str, declared: str | None = None) -> str:
+    """The file format, sniffed from the content first; the name (or ``declared``) only where content cannot tell.
+
+    A Parquet file is recognised by its magic bytes whatever its name; declaring another format for one is
+    refused with the real cause ("this is a Parquet file, not JSONL").
+    """
     if head.startswith(_PARQUET_MAGIC):
+        if declared and declared != "parquet":
+            raise IngestError(
+                f"this is a Parquet file, not {_FORMAT_NAMES[declared]}: choose file format parquet or auto-detect",
+                rule="wrong_file_type",
+            )
         return "parquet"
+    for magic, kind in _OTHER_MAGIC.items():
+        if head.startswith(magic):
+            raise IngestError(
+                f"this is {kind}, not a dataset file: upload JSONL, a JSON array, Parquet or CSV", rule="wrong_file_type"
+            )
+    if declared:
+        return declared
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    named = _named_format(filename)
     if not stripped:
-        raise IngestError("the file is empty")
-    if stripped[:1] == b"[":
+        if named and named != "parquet":
+            return named  # only whitespace so far: the reader decides whether records follow
+        raise IngestError("the file is empty", rule="empty_file")
+    if named == "parquet":
+        raise IngestError(
+            "the file is named .parquet but does not start with the Parquet magic bytes 'PAR1'", rule="wrong_file_type"
+        )
+    if stripped[:1] == b"[" and named in (None, "json", "jsonl"):
         return "json"
-    if stripped[:1] == b"{":
+    if stripped[:1] == b"{" and named in (None, "json", "jsonl"):
         return "jsonl"
+    if named:
+        return named
     first_line = stripped.split(b"\n", 1)[0]
     if b"," in first_line:
         return "csv"
     raise IngestError(
         f"cannot tell the file format of {filename!r}: name it .jsonl, .json, .parquet or .csv "
-        "(optionally .gz or .zst) or pass file_format"
+        "(optionally .gz or .zst) or pass file_format",
+        rule="wrong_file_type",
     )
 
 
 def sniff(path: str, *, filename: str, file_format: str | None = None) -> SourceInfo:
     size = os.path.getsize(path)
     if size == 0:
-        raise IngestError("the file is empty")
+        raise IngestError("the file is empty", rule="empty_file")
     with open(path, "rb") as raw:
         head = raw.read(4096)
     compression = detect_compression(head, filename)
@@ -131,16 +182,20 @@ def sniff(path: str, *, filename: str, file_format: str | None = None) -> Source
         with open_decompressed(path, compression=compression, compressed_bytes=size) as source:
             head = source.stream.read(4096)
         if not head:
-            raise IngestError("the file is empty after decompression")
-    if file_format:
-        if file_format not in FILE_FORMATS:
-            raise IngestError(f"unknown file format {file_format!r}; expected one of {', '.join(FILE_FORMATS)}")
-    else:
-        file_format = detect_file_format(head, filename, compression)
+            raise IngestError("the file is empty after decompression", rule="empty_file")
+    if file_format and file_format not in FILE_FORMATS:
+        raise IngestError(
+            f"unknown file format {file_format!r}; expected one of {', '.join(FILE_FORMATS)}", rule="bad_option"
+        )
+    file_format = detect_file_format(head, filename, compression, declared=file_format)
     if file_format == "parquet" and compression:
-        raise IngestError("Parquet files must not be wrapped in gzip/zstd: Parquet compresses its pages itself")
+        raise IngestError(
+            "Parquet files must not be wrapped in gzip/zstd: Parquet compresses its pages itself", rule="wrong_file_type"
+        )
     if file_format == "parquet" and not head.startswith(_PARQUET_MAGIC):
-        raise IngestError("the file is named .parquet but does not start with the Parquet magic bytes 'PAR1'")
+        raise IngestError(
+            "the file is declared Parquet but does not start with the Parquet magic bytes 'PAR1'", rule="wrong_file_type"
+        )
     return SourceInfo(file_format=file_format, compression=compression, compressed_bytes=size)
 
 

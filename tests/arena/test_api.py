@@ -67,7 +67,7 @@ def test_upload_with_declared_parent_via_json_field(user):
 
 
 def test_bad_upload_is_a_clear_400_and_records_nothing(user):
-    response = _upload(_client(user), content=b'{"instruction": "x"}\n{"nope": 1}\n')
+    response = _upload(_client(user), content=b'{"instruction": "x"}\n{"nope": 1}\n', policy="strict")
     assert response.status_code == 400
     assert response.json() == {
         "error": "line 1: unknown sample format: the record has keys [instruction]; expected alpaca "

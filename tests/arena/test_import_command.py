@@ -26,7 +26,7 @@ def test_import_failure_leaves_nothing(tmp_path, settings, _isolated_storage):
     path = tmp_path / "bad.jsonl"
     path.write_text((json.dumps({"instruction": "a", "output": "b"}) + "\n") * 2 + "[1]\n")
     with pytest.raises(CommandError, match=r"ingest failed: line 3: expected a JSON object, found list"):
-        call_command("arena_import", str(path), "--quiet")
+        call_command("arena_import", str(path), "--quiet", "--policy", "strict")
     assert Dataset.objects.count() == 0
     assert [p for p in _isolated_storage.rglob("*") if p.is_file()] == []
 

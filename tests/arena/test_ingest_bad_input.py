@@ -56,7 +56,7 @@ def test_invalid_json_line(tmp_path):
 def test_truncated_json_array(tmp_path):
     data = json.dumps([GOOD, GOOD]).encode()[:-20]
     message = _error(tmp_path, data, "x.json")
-    assert message.startswith("record 2: truncated JSON")
+    assert message.startswith("record 2, byte offset ") and ": truncated JSON" in message
 
 
 def test_unclosed_json_array(tmp_path):
@@ -72,7 +72,7 @@ def test_line_over_the_size_limit_is_refused_without_reading_it_all(tmp_path):
 
 def test_record_over_the_size_limit_in_json_array(tmp_path):
     data = json.dumps([GOOD, {"instruction": "x" * 5000, "output": "y"}]).encode()
-    assert "record 2: record is longer than the 1,000-byte record limit" in _error(
+    assert "record 2, byte offset 49: record is longer than the 1,000-byte record limit" in _error(
         tmp_path, data, "x.json", max_record_bytes=1000
     )
 
@@ -165,7 +165,7 @@ def test_zip_archives_are_refused_with_advice(tmp_path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.jsonl", _lines(GOOD))
-    assert "zip archives are not accepted" in _error(tmp_path, buffer.getvalue(), "a.zip")
+    assert "this is a zip archive" in _error(tmp_path, buffer.getvalue(), "a.zip")
 
 
 def test_corrupt_gzip(tmp_path):

@@ -50,7 +50,7 @@ def test_bad_file_fails_cleanly_on_the_worker(celery_worker, user, make_upload, 
     celery_worker(queues=["ingest"], extra_args=[])
     lines = [json.dumps({"instruction": "q", "output": "a"})] * 10 + ['{"instruction": "q", "output": ']
     dataset = dataset_register(
-        owner=user, upload=make_upload("\n".join(lines) + "\n"), filename="bad.jsonl", name="Bad"
+        owner=user, upload=make_upload("\n".join(lines) + "\n"), filename="bad.jsonl", name="Bad", policy="strict"
     )
     failed = _wait_for(dataset.pk, {Dataset.Status.FAILED, Dataset.Status.READY})
     assert failed.status == Dataset.Status.FAILED

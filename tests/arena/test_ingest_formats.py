@@ -8,6 +8,8 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from arena.ingest.schema import canonical_message
 import pytest
 import zstandard
 
@@ -49,7 +51,10 @@ def _ingest(tmp_path, data: bytes, name: str, **kwargs):
     path.write_bytes(data)
     out = tmp_path / "out.parquet"
     result = ingest_file(path=str(path), filename=name, out_path=str(out), max_record_bytes=1 << 20, **kwargs)
-    return result, pq.read_table(out).to_pylist()
+    rows = pq.read_table(out).to_pylist()
+    for row in rows:  # Parquet gives every optional message field; compare what the sample carries
+        row["messages"] = [canonical_message(m) for m in row["messages"]]
+    return result, rows
 
 
 def test_alpaca_jsonl_normalises_instruction_input_and_system(tmp_path):

@@ -57,7 +57,7 @@ def test_slugs_are_unique(user, make_upload):
 
 def test_preflight_failure_records_nothing(user, make_upload, _isolated_storage):
     with pytest.raises(InvalidInput, match="line 2: missing field 'output'"):
-        _register(user, make_upload, _jsonl([GOOD[0], {"instruction": "x"}]), sample_format="alpaca")
+        _register(user, make_upload, _jsonl([GOOD[0], {"instruction": "x"}]), sample_format="alpaca", policy="strict")
     assert Dataset.objects.count() == 0
     assert _files(_isolated_storage) == []
     assert os.listdir(str(_isolated_storage.parent / "tmp")) == []
@@ -66,7 +66,7 @@ def test_preflight_failure_records_nothing(user, make_upload, _isolated_storage)
 def test_failure_after_preflight_keeps_the_error_but_no_files(user, make_upload, settings, _isolated_storage):
     settings.ARENA_PREFLIGHT_RECORDS = 5
     records = GOOD[:20] + [{"instruction": "broken", "output": 7}]
-    dataset = _register(user, make_upload, _jsonl(records))
+    dataset = _register(user, make_upload, _jsonl(records), policy="strict")
     assert dataset.status == Dataset.Status.FAILED
     assert dataset.error == "line 21: field 'output' must be a string, found int"
     assert dataset.sample_count is None and dataset.samples_file == "" and dataset.raw_file == ""
@@ -85,7 +85,7 @@ def test_identical_content_in_another_format_is_detected_at_ingest(user, make_up
     original = _register(user, make_upload, _jsonl(GOOD))
     again = _register(user, make_upload, json.dumps(GOOD), name="same.json")
     assert again.status == Dataset.Status.FAILED
-    assert again.error == f"identical content already registered as dataset '{original.slug}'"
+    assert again.error == f"identical content already registered as dataset '{original.slug}' (the same samples, in any order)"
     assert _files(_isolated_storage) == [f"datasets/{original.pk}/samples.parquet"]
 
 

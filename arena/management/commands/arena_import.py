@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from arena import selectors, services
+from arena.client.tables import repair_summary
 from arena.errors import ArenaError
+from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.models import Dataset
 
 SERVICE_ACCOUNT = "arena"
@@ -45,6 +47,13 @@ class Command(BaseCommand):
         parser.add_argument("--sample-format", choices=["alpaca", "sharegpt", "messages"])
         parser.add_argument(
             "--parent", action="append", default=[], metavar="SLUG[:RELATION]", help="declared parent; repeatable"
+        )
+        parser.add_argument(
+            "--policy",
+            choices=POLICIES,
+            default=DEFAULT_POLICY,
+            help="repair (default): repair broken records by the documented rules and skip the rest, "
+            "listing them in a rejects file; strict: refuse the file at the first broken record",
         )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -84,6 +93,7 @@ class Command(BaseCommand):
                     parents=parents,
                     file_format=options["file_format"],
                     sample_format=options["sample_format"],
+                    policy=options["policy"],
                     ingest_now=True,
                     progress=progress,
                 )
@@ -98,4 +108,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"registered {dataset.slug}: {dataset.sample_count} samples ({dataset.sample_format}, {dataset.file_format})"
         )
+        report = dataset.ingest_report
+        if report.get("repaired") or report.get("rejected"):
+            self.stdout.write(
+                f"{report['policy']} policy: {repair_summary(report)}; rejects file: {dataset.rejects_file or '-'}"
+            )
         return ""
