@@ -108,7 +108,7 @@ class _QuietReporter:
 
 def sft_throughput(*, label: str, model_dir: Path | str, samples: str, seq: int, batch: int, steps: int, warmup: int,
                    use_cpu: bool, peak: float | None, weights_dir: Path | None = None, method: str = "full",
-                   packing: bool = True) -> dict:
+                   packing: bool = True) -> tuple[dict, object]:
     import torch
     from transformers import TrainerCallback
 
@@ -288,15 +288,17 @@ def main() -> None:
         samples = write_samples(name="gpu-check/b.parquet", conversations=16 if smoke else 1200,
                                 words_per_turn=60 if smoke else 400, seed=1)
         report["results"]["b_full_sft_smollm2_135m"], small = sft_throughput(
-            label="b: full SFT, SmolLM2-135M architecture" if not smoke else "b: full SFT, tiny Llama", model_dir=smol_dir, samples=samples, seq=seq, batch=batch,
-            steps=steps, warmup=warmup, use_cpu=smoke, peak=peak, weights_dir=weights)
+            label="b: full SFT, tiny Llama" if smoke else "b: full SFT, SmolLM2-135M architecture", model_dir=smol_dir,
+            samples=samples, seq=seq, batch=batch, steps=steps, warmup=warmup, use_cpu=smoke, peak=peak,
+            weights_dir=weights)
     if "c" in args.only:
         report["results"]["c_lm_eval_generation"] = generation_throughput(
             model=small.model.to(torch.bfloat16) if not smoke else small.model, tokenizer=small.tokenizer,
             requests=8 if smoke else 256, max_gen_toks=8 if smoke else 256, batch=4 if smoke else 64)
     if "d" in args.only:
         report["results"]["d_scorers_ppl_ifd"] = scorer_throughput(
-            model_dir=weights, samples=8 if smoke else 2000, batch=4 if smoke else 64, max_length=256 if smoke else 1024)
+            model_dir=weights, samples=8 if smoke else 2000, batch=4 if smoke else 64,
+            max_length=256 if smoke else 1024)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

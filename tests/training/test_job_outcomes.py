@@ -49,12 +49,14 @@ def _client(user=None):
     return client
 
 
-def test_weights_are_kept_downloadable_and_reusable_as_a_base_model(run_job, user, other_user, benchmarks, tmp_path):
+def test_weights_are_kept_downloadable_and_reusable_as_a_base_model(run_job, client, user, other_user, benchmarks):
     job = run_job()
     assert job.status == "succeeded", job.error
     assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} <= set(os.listdir(job.weights_dir))
     detail = _client(user).get(f"/api/v1/jobs/{job.pk}/").json()
     assert detail["has_weights"] is True
+    client.force_login(user)
+    assert f'href="/api/v1/jobs/{job.pk}/weights/"' in client.get(f"/jobs/{job.pk}/").content.decode()
 
     response = _client().get(f"/api/v1/jobs/{job.pk}/weights/")  # public dataset: anyone may download
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
