@@ -9,8 +9,8 @@ Used by integration tests through the ``celery_worker`` fixture (tests/conftest.
         worker.kill()           # SIGKILL, as a crashed machine would
         worker = celery_worker(queues=["ingest"])  # a fresh worker picks up redelivered tasks
 
-The Redis database number comes from ARENA_TEST_REDIS_DB (default 1) and is flushed at start,
-so parallel test runs must use different numbers.
+The Redis database number comes from ARENA_TEST_REDIS_DB (default 13, a number Arena itself never uses: its
+deployments use 0 and 1) and only that database is flushed, so parallel test runs must use different numbers.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def broker_url() -> str:
-    return f"redis://127.0.0.1:6379/{int(os.environ.get('ARENA_TEST_REDIS_DB', '1'))}"
+    return f"redis://127.0.0.1:6379/{int(os.environ.get('ARENA_TEST_REDIS_DB', '13'))}"
 
 
 @dataclass
