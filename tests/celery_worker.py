@@ -97,6 +97,9 @@ def worker_env(*, storage_dir: str, tmp_dir: str) -> dict:
         "ARENA_STORAGE": storage_dir,
         "ARENA_TMP_DIR": tmp_dir,
         "PYTHONUNBUFFERED": "1",
+        # Celery's Django fixup runs the system checks at every worker start, importing every URLconf, view and
+        # Dash app (about half a worker's start-up); tests/arena/test_settings.py runs them once instead.
+        "CELERY_SKIP_CHECKS": "1",
         "HF_HUB_OFFLINE": "1",
         "ARENA_AFTER_INGEST_HOOKS": ",".join(settings.ARENA_AFTER_INGEST_HOOKS),
     }
