@@ -16,6 +16,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM  # so that EXIT cleans up on Ctrl-C or kill too
 
 # The working tree as it is (tracked and new files, nothing ignored: no .venv, no var/).
 mkdir -p "$WORK/arena" "$WORK/home"
