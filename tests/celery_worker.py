@@ -9,8 +9,8 @@ Used by integration tests through the ``celery_worker`` fixture (tests/conftest.
         worker.kill()           # SIGKILL, as a crashed machine would
         worker = celery_worker(queues=["ingest"])  # a fresh worker picks up redelivered tasks
 
-The Redis database number comes from ARENA_TEST_REDIS_DB (default 1) and is flushed at start,
-so parallel test runs must use different numbers.
+The Redis database number comes from ARENA_TEST_REDIS_DB (default 13, a number Arena itself never uses: its
+deployments use 0 and 1) and only that database is flushed, so parallel test runs must use different numbers.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def broker_url() -> str:
-    return f"redis://127.0.0.1:6379/{int(os.environ.get('ARENA_TEST_REDIS_DB', '1'))}"
+    return f"redis://127.0.0.1:6379/{int(os.environ.get('ARENA_TEST_REDIS_DB', '13'))}"
 
 
 @dataclass
@@ -97,6 +97,9 @@ def worker_env(*, storage_dir: str, tmp_dir: str) -> dict:
         "ARENA_STORAGE": storage_dir,
         "ARENA_TMP_DIR": tmp_dir,
         "PYTHONUNBUFFERED": "1",
+        # Celery's Django fixup runs the system checks at every worker start, importing every URLconf, view and
+        # Dash app (about half a worker's start-up); tests/arena/test_settings.py runs them once instead.
+        "CELERY_SKIP_CHECKS": "1",
         "HF_HUB_OFFLINE": "1",
         "ARENA_AFTER_INGEST_HOOKS": ",".join(settings.ARENA_AFTER_INGEST_HOOKS),
     }

@@ -8,13 +8,47 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 
-def pytest_configure(config):
+# Fixtures through which a test reaches the database; a test that requests none of them (and has no django_db
+# mark) is marked ``pure``: ``pytest -m pure`` runs without PostgreSQL (pytest-django refuses any DB access).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("django_db") is None and not DATABASE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.pure)
+
+
+def pytest_collection_finish(session):
     engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" not in engine:
+    needs_database = [item for item in session.items if item.get_closest_marker("pure") is None]
+    if needs_database and "postgresql" not in engine:
         raise pytest.UsageError(
-            "Arena's tests run against PostgreSQL: export DATABASE_URL=postgres://postgres@127.0.0.1:5432/arena "
-            "(scripts/test.sh does this)"
+            f"{len(needs_database)} selected tests (e.g. {needs_database[0].nodeid}) need PostgreSQL: export "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/arena_suite (scripts/test.sh does this), "
+            "or select the tests that need no database with -m pure"
         )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Drop the test database at the end even when a Celery worker (or a killed one's backend) still holds a
+    connection to it: terminate those backends first, so PostgreSQL never refuses the DROP."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        connection.close()
 
 
 @pytest.fixture(autouse=True)

@@ -38,3 +38,26 @@ def test_quick_demo_builds_real_results_and_is_idempotent(settings):
     call_command("arena_demo", "--quick", stdout=again)  # reuses everything: no new datasets, runs or jobs
     assert Dataset.objects.count() == 4 and ScoringRun.objects.count() == 4 and Job.objects.count() == 5
     assert "already scored" in again.getvalue()
+
+
+def test_the_diverse_half_inherits_domains_and_is_scored_and_trained_like_the_others(settings):
+    """The demo answers the arena's own question: the leaderboard shows whether keeping the diverse half helped."""
+    from django.contrib.auth import get_user_model
+
+    from arena.demo import DIVERSE_NAME, DemoPlan, demo_run
+
+    owner = get_user_model().objects.create_user("demo-owner", password="pw-demo-123")
+    plan = DemoPlan(seeds=(0,), size=120, progress=False)
+    lines = demo_run(owner=owner, plan=plan, say=lambda message: None)
+
+    clean = Dataset.objects.get(owner=owner, name="Demo arithmetic+logic (clean)")
+    diverse = Dataset.objects.get(owner=owner, name=DIVERSE_NAME)
+    assert 0 < diverse.sample_count < clean.sample_count
+    assert set(diverse.domains.values_list("name", flat=True)) == {"math", "reasoning", "general"}
+    assert set(diverse.domains.all()) == set(clean.domains.all())
+    parent_run = ScoringRun.objects.get(dataset=clean, status="succeeded")
+    child_run = ScoringRun.objects.get(dataset=diverse, status="succeeded")
+    assert {s["name"] for s in child_run.scorers} == {s["name"] for s in parent_run.scorers}
+    assert Job.objects.get(dataset=diverse, seed=0).status == "succeeded"
+    assert Job.objects.filter(status="succeeded").count() == 6  # 5 datasets + the base model
+    assert any(line.endswith(DIVERSE_NAME) for line in lines), lines

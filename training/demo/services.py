@@ -96,8 +96,30 @@ def demo_register_data(*, owner, build: DemoBuild, size: int = DEFAULT_SIZE) -> 
     )
 
 
-def demo_build(*, owner, seeds=DEMO_SEEDS, run_jobs: bool = True, size: int = DEFAULT_SIZE) -> DemoBuild:
-    """Register everything and (``run_jobs``) launch the demo jobs: 4 datasets x seeds + base-model reference runs.
+def demo_job_plan(*, build: DemoBuild, seeds, datasets) -> list[tuple[Dataset | None, Recipe | None, int]]:
+    """(dataset, recipe, seed) of every demo job: the base model itself (no dataset) and each dataset, per seed."""
+    plan = [(None, None, seed) for seed in seeds]
+    return plan + [(dataset, build.recipe, seed) for dataset in datasets for seed in seeds]
+
+
+def demo_job_run(*, owner, build: DemoBuild, dataset: Dataset | None, recipe: Recipe | None, seed: int) -> Job:
+    """Launch one demo job, or return the succeeded job that already has this exact configuration."""
+    digest = config_hash(dataset=dataset, base_model=build.tiny, recipe=recipe, seed=seed, benchmarks=build.benchmarks)
+    done = Job.objects.filter(config_hash=digest, status=Job.Status.SUCCEEDED).first()
+    if done:
+        return done
+    with transaction.atomic():
+        job = job_create(dataset=dataset, base_model=build.tiny, recipe=recipe, seed=seed,
+                         benchmarks=build.benchmarks, user=owner)
+    job.refresh_from_db()
+    return job
+
+
+def demo_build(
+    *, owner, seeds=DEMO_SEEDS, run_jobs: bool = True, size: int = DEFAULT_SIZE, extra_datasets=()
+) -> DemoBuild:
+    """Register everything and (``run_jobs``) launch the demo jobs: the demo datasets and ``extra_datasets``
+    (e.g. a subset exported from one of them) x seeds, plus base-model reference runs.
 
     Without a broker the jobs run in-process as they are created (the embedded demo, a few minutes on CPU).
     """
@@ -106,19 +128,9 @@ def demo_build(*, owner, seeds=DEMO_SEEDS, run_jobs: bool = True, size: int = DE
     demo_register_data(owner=owner, build=build, size=size)
     if not run_jobs:
         return build
-    plan = [(None, None, seed) for seed in seeds]
-    plan += [(dataset, build.recipe, seed) for dataset in build.datasets.values() for seed in seeds]
-    for dataset, recipe, seed in plan:
-        digest = config_hash(dataset=dataset, base_model=build.tiny, recipe=recipe, seed=seed, benchmarks=build.benchmarks)
-        done = Job.objects.filter(config_hash=digest, status=Job.Status.SUCCEEDED).first()
-        if done:
-            build.jobs.append(done)
-            continue
-        with transaction.atomic():
-            job = job_create(dataset=dataset, base_model=build.tiny, recipe=recipe, seed=seed,
-                             benchmarks=build.benchmarks, user=owner)
-        job.refresh_from_db()
-        build.jobs.append(job)
+    datasets = [*build.datasets.values(), *extra_datasets]
+    for dataset, recipe, seed in demo_job_plan(build=build, seeds=seeds, datasets=datasets):
+        build.jobs.append(demo_job_run(owner=owner, build=build, dataset=dataset, recipe=recipe, seed=seed))
     return build
 
 
