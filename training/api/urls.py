@@ -6,9 +6,12 @@ urlpatterns = [
     path("base-models/", views.BaseModelListCreateView.as_view(), name="api-base-model-list"),
     path("recipes/", views.RecipeListCreateView.as_view(), name="api-recipe-list"),
     path("benchmarks/", views.BenchmarkListCreateView.as_view(), name="api-benchmark-list"),
+    path("benchmark-kinds/", views.BenchmarkKindListView.as_view(), name="api-benchmark-kind-list"),
     path("jobs/", views.JobListCreateView.as_view(), name="api-job-list"),
     path("jobs/batch/", views.JobBatchView.as_view(), name="api-job-batch"),
     path("jobs/<int:job_id>/", views.JobDetailView.as_view(), name="api-job-detail"),
+    path("jobs/<int:job_id>/results/<slug:benchmark>/items/", views.EvalResultItemsView.as_view(),
+         name="api-job-result-items"),
     path("jobs/<int:job_id>/cancel/", views.JobCancelView.as_view(), name="api-job-cancel"),
     path("jobs/<int:job_id>/retry/", views.JobRetryView.as_view(), name="api-job-retry"),
 ]
