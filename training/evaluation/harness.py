@@ -151,7 +151,7 @@ def language_model(*, model, tokenizer, backend: str, batch_size: int, max_gen_t
     from lm_eval.models.huggingface import HFLM
 
     lm = type("ArenaHFLM", (_Watched, HFLM), {})(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
-    lm.arena_should_stop, lm.arena_progress, lm.arena_chunk = should_stop, progress, max(batch_size * 4, 8)
+    lm.arena_should_stop, lm.arena_progress, lm.arena_chunk = should_stop, progress, max(batch_size * 4, 1)
     yield lm
 
 
@@ -160,13 +160,13 @@ def run_task(*, lm, spec: TaskSpec, data_path: str, limit: int | None, chat_temp
     os.environ["HF_DATASETS_OFFLINE"] = "1"  # a local JSON load otherwise still looks up the hub
     os.environ["HF_HUB_OFFLINE"] = "1"
     from lm_eval import evaluator
-    from lm_eval.tasks import TaskManager, get_task_dict
+    from lm_eval.tasks import TaskManager
 
     with task_directory(spec=spec, data_path=data_path) as directory:
-        manager = TaskManager(include_path=directory, include_defaults=False, verbosity="ERROR")
-        tasks = get_task_dict([spec.name], manager)
+        manager = TaskManager(include_path=directory, include_defaults=False)
+        tasks = manager.load([spec.name])
         return evaluator.evaluate(
             lm=lm, task_dict=tasks, limit=limit, log_samples=True, bootstrap_iters=1000,
             apply_chat_template=chat_template, fewshot_as_multiturn=chat_template,
-            confirm_run_unsafe_code=spec.kind.executes_code, verbosity="ERROR",
+            confirm_run_unsafe_code=spec.kind.executes_code,
         )
