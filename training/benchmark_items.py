@@ -90,9 +90,19 @@ def check_items(path: str, *, filename: str, kind: BenchmarkKind, metric: str) -
     return items
 
 
-def write_items_parquet(items: list[dict], path: str) -> None:
+def write_items(items: list[dict], *, parquet_path: str, jsonl_path: str) -> str:
+    """Write the checked items as Parquet (typed columns, what the harness task reads); returns the path written.
+
+    Items whose nested values Parquet cannot hold (an object column that is always empty, e.g. IFEval's ``kwargs``
+    of ``{}``) are kept as JSONL instead. Nested values that do not share one type are an error."""
     try:
         table = pa.Table.from_pylist(items)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InvalidInput(f"the items do not share one schema: {exc}") from None
-    pq.write_table(table, path, compression="zstd")
+    try:
+        pq.write_table(table, parquet_path, compression="zstd")
+        return parquet_path
+    except pa.ArrowNotImplementedError:
+        with open(jsonl_path, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+        return jsonl_path

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from arena.errors import InvalidInput
 from arena.storage import delete_quietly, store_file, stream_upload_to_path, temporary_path
-from training.benchmark_items import SUFFIXES, check_items, write_items_parquet
+from training.benchmark_items import SUFFIXES, check_items, write_items
 from training.evaluation.kinds.base import DOMAINS, kind_get
 from training.models import Benchmark
 from training.services import _unique as unique_slug
@@ -62,17 +62,18 @@ def benchmark_create(
     if not filename.endswith(SUFFIXES):
         raise InvalidInput(f"benchmark item files must be {', '.join(SUFFIXES)}; got {filename!r}")
     slug = unique_slug(Benchmark, name)
-    with temporary_path(suffix="-" + filename) as tmp, temporary_path(suffix=".parquet") as parquet:
+    with (temporary_path(suffix="-" + filename) as tmp, temporary_path(suffix=".parquet") as parquet,
+          temporary_path(suffix=".jsonl") as jsonl):
         _, digest = stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
         try:
             items = check_items(tmp, filename=filename, kind=spec, metric=metric)
-            write_items_parquet(items, parquet)
+            written = write_items(items, parquet_path=parquet, jsonl_path=jsonl)
         except InvalidInput as exc:
             raise InvalidInput(f"benchmark file {filename} does not match kind {kind!r}: {exc.message}") from None
         if max_gen_toks is None:  # user generation items may carry their own budget: the task uses the largest
             budgets = [i["max_new_tokens"] for i in items if isinstance(i.get("max_new_tokens"), int)]
             max_gen_toks = max(budgets) if budgets and spec.output_type == "generate_until" else None
-        stored = f"benchmarks/{slug}/items.parquet"
+        stored = f"benchmarks/{slug}/items{os.path.splitext(written)[1]}"
         with transaction.atomic():
             benchmark = Benchmark.objects.create(
                 name=name, slug=slug, domain=domain, kind=kind, metric=metric, items_file=stored,
@@ -80,7 +81,7 @@ def benchmark_create(
                 max_gen_toks=max_gen_toks, chat_template=chat_template, limit=limit,
             )
             try:
-                store_file(local_path=parquet, name=stored)
+                store_file(local_path=written, name=stored)
             except BaseException:
                 delete_quietly(stored)
                 raise
