@@ -29,8 +29,6 @@ import torch  # noqa: E402
 from training.demo.benchmarks import demo_benchmarks  # noqa: E402
 from training.demo.datasets import clean  # noqa: E402
 from training.demo.services import TINY_BASE_CONFIG  # noqa: E402
-from training.evaluation.generation import evaluate_generation  # noqa: E402
-from training.evaluation.multiple_choice import evaluate_multiple_choice  # noqa: E402
 from training.flops import gpu_peak_flops, mfu  # noqa: E402
 from training.model_loading import load_model_and_tokenizer, parameter_count, smollm2_gguf_path  # noqa: E402
 from training.sft.data import collate, encode_conversation  # noqa: E402
@@ -82,16 +80,15 @@ def bench_train(*, label, path, device, steps, batch_size, max_length, turns, pe
 
 
 def bench_eval(*, label, model, tokenizer, device):
+    """Evaluation through lm-evaluation-harness (as the jobs run it); bench/bench_eval.py has the options."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_eval import run
+
     specs = {spec.name: spec for spec in demo_benchmarks(n=100)}
-    for name, run in (
-        ("Demo addition", lambda items: evaluate_generation(model=model, tokenizer=tokenizer, items=items, metric="numeric_match")),
-        ("Demo comparison", lambda items: evaluate_multiple_choice(model=model, tokenizer=tokenizer, items=items)),
-    ):
-        items = specs[name].items
-        started = time.perf_counter()
-        run(items)
-        seconds = time.perf_counter() - started
-        print(f"[{device.type.upper()}] eval {label} on {name} ({specs[name].kind}): {len(items) / seconds:,.1f} items/s",
+    for name, kind, metric in (("Demo addition", "generation", "numeric_match"), ("Demo comparison", "multiple_choice", "accuracy")):
+        figures = run(model=model, tokenizer=tokenizer, kind_name=kind, metric=metric, items=specs[name].items,
+                      max_gen_toks=8, batch_size=16)
+        print(f"[{device.type.upper()}] eval {label} on {name} ({kind}, lm-eval): {figures['items_per_s']:,.1f} items/s",
               flush=True)
 
 
