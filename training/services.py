@@ -487,8 +487,11 @@ def _execute(job: Job, reporter: JobReporter) -> None:
                         progress=round(train_share + (1 - train_share) * n / len(benchmarks), 4))
         hooks = _TrainingHooks(job=job, reporter=reporter, train_share=train_share)
         started = time.perf_counter()
+        share = (1 - train_share) / len(benchmarks)
+        start = train_share + share * n
         scores[benchmark.pk] = (benchmark, evaluate_benchmark(
-            benchmark=benchmark, model=model, tokenizer=tokenizer, should_stop=hooks.should_stop
+            benchmark=benchmark, model=model, tokenizer=tokenizer, should_stop=hooks.should_stop,
+            progress=lambda done, start=start, share=share: reporter.update(progress=round(start + share * done, 4)),
         ))
         score = scores[benchmark.pk][1]
         reporter.log(f"{benchmark.slug}: {score.score:.4f} ± {score.stderr:.4f} on {score.n_items} items "
