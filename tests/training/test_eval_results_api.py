@@ -55,6 +55,13 @@ def test_results_carry_provenance_and_items_are_paginated(finished_private_job, 
     assert choice["metrics"]["acc"] == float(max(range(2), key=choice["response"].__getitem__) == choice["doc"]["answer_index"])
 
 
+def test_job_page_links_each_result_to_its_answers(finished_private_job, client, user):
+    client.force_login(user)
+    html = client.get(f"/jobs/{finished_private_job.pk}/").content.decode()
+    assert f'href="/api/v1/jobs/{finished_private_job.pk}/results/demo-addition/items/"' in html
+    assert "lm-eval 0.4." in html and "acc,none, 0-shot" in html
+
+
 def test_items_are_visible_only_to_who_may_see_the_job(finished_private_job, other_user):
     url = f"/api/v1/jobs/{finished_private_job.pk}/results/demo-addition/items/"
     assert _client(other_user).get(url).status_code == 404
