@@ -17,7 +17,8 @@ from training.model_loading import smollm2_gguf_path
 from training.selectors import eval_result_items_page
 from training.services import base_model_create, job_create, job_run, recipe_create
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+# ~3 CPU-minutes of work; on shared, loaded cores the wall time can pass the suite's 900 s default
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.timeout(3600)]
 
 SLICE = 3
 
@@ -29,7 +30,7 @@ def test_smollm2_lora_then_humaneval_slice_lands_on_the_leaderboard(user, settin
     recipe = recipe_create(name="SmolLM2 LoRA e2e", method="lora", lora_rank=8, lora_alpha=16, learning_rate=2e-4,
                            epochs=3.0, batch_size=4, max_length=256, warmup_ratio=0.1, scheduler="cosine")
     # an instruct model: lm-eval's humaneval_instruct prompt (chat template, the function header as answer prefix)
-    benchmark = benchmark_register_file(name="HumanEval first 3", kind="humaneval", limit=SLICE, max_gen_toks=128,
+    benchmark = benchmark_register_file(name="HumanEval first 3", kind="humaneval", limit=SLICE, max_gen_toks=96,
                                         chat_template=True)
     dataset = ready_dataset(owner=user, name="real instructions", content=jsonl_bytes(RECORDS))
     assert dataset.sample_count == 40
@@ -45,7 +46,7 @@ def test_smollm2_lora_then_humaneval_slice_lands_on_the_leaderboard(user, settin
     assert result.metric == "pass@1,none" and result.harness_version.startswith("lm-eval 0.4.")
     assert result.backend == "hf" and len(result.task_config_hash) == 64 and result.num_fewshot == 0
     assert "unsafe_code: true" in result.task_config
-    assert result.generation_settings["generation_kwargs"]["max_gen_toks"] == 128
+    assert result.generation_settings["generation_kwargs"]["max_gen_toks"] == 96
     assert result.generation_settings["limit"] == SLICE and result.generation_settings["chat_template"] is True
     assert result.stderr is not None
 
