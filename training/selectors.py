@@ -9,14 +9,23 @@ from django.db.models import Q, QuerySet
 
 from arena.errors import InvalidInput, NotFound
 from arena.selectors import dataset_visible_queryset
-from arena.storage import iter_batches, local_copy
-from training.models import BaseModel, Benchmark, Job, Recipe
+from arena.storage import iter_batches, local_copy, read_rows
+from training.models import BaseModel, Benchmark, EvalResult, Job, Recipe
 
 
 def benchmark_iter_items(*, benchmark: Benchmark) -> Iterator[dict]:
-    """Stream a benchmark's items. Item files are JSONL or Parquet with at least ``id`` and ``prompt``;
-    generation items add ``answer``, multiple-choice items ``choices`` and ``answer_index``, code items
-    ``test`` and ``entry_point`` (HumanEval's fields)."""
+    """Stream a benchmark's items, each with ``prompt`` and ``answer`` as text (its kind says which columns they
+    are: ``question``/``answer`` for GSM8K, ``prompt``/``canonical_solution`` for HumanEval...), so that readers
+    such as the contamination scan need not know the kinds."""
+    from training.evaluation.kinds.base import kind_get
+
+    kind = kind_get(benchmark.kind)
+    for item in _raw_items(benchmark):
+        prompt, answer = kind.reference_text(item)
+        yield {**item, "prompt": prompt, "answer": answer if isinstance(answer, str) else None}
+
+
+def _raw_items(benchmark: Benchmark) -> Iterator[dict]:
     name = benchmark.items_file
     if name.endswith(".parquet"):
         for batch in iter_batches(name):
@@ -27,12 +36,27 @@ def benchmark_iter_items(*, benchmark: Benchmark) -> Iterator[dict]:
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
+                yield json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InvalidInput(f"benchmark {benchmark.slug}: line {line_no} is not valid JSON ({exc.msg})") from None
-            if not isinstance(item, dict) or "prompt" not in item:
-                raise InvalidInput(f"benchmark {benchmark.slug}: line {line_no} has no 'prompt' field")
-            yield item
+
+
+def eval_result_get(*, viewer, job_id: int, benchmark_slug: str) -> EvalResult:
+    """A job's result on one benchmark; NotFound when the viewer may not see the job (as ``job_get``)."""
+    job = job_get(viewer=viewer, job_id=job_id)
+    try:
+        return EvalResult.objects.select_related("benchmark").get(job=job, benchmark__slug=benchmark_slug)
+    except EvalResult.DoesNotExist:
+        raise NotFound(f"job {job_id} has no result on benchmark {benchmark_slug!r}") from None
+
+
+def eval_result_items_page(*, result: EvalResult, offset: int, limit: int) -> list[dict]:
+    """Per-item outputs ``offset`` .. ``offset+limit`` of a result (prompt, response, target, metrics, doc)."""
+    from training.evaluation.outputs import decode_row
+
+    if not result.items_file:
+        return []
+    return [decode_row(row) for row in read_rows(result.items_file, offset=offset, limit=limit)]
 
 
 def job_visible_queryset(*, viewer) -> QuerySet[Job]:
@@ -102,6 +126,17 @@ def base_model_list() -> QuerySet[BaseModel]:
 
 def recipe_list() -> QuerySet[Recipe]:
     return Recipe.objects.all()
+
+
+def benchmark_kind_list() -> list[dict]:
+    from training.evaluation.kinds.base import KINDS, kind_names
+
+    return [
+        {"name": k.name, "title": k.title, "domain": k.domain, "metrics": dict(k.metrics), "columns": list(k.columns),
+         "output_type": k.output_type, "num_fewshot": k.num_fewshot, "max_gen_toks": k.max_gen_toks,
+         "chat_template": k.chat_template, "executes_code": k.executes_code}
+        for k in (KINDS[name] for name in kind_names())
+    ]
 
 
 def benchmark_list(*, domain: str = "") -> QuerySet[Benchmark]:

@@ -15,7 +15,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable
-from typing import IO
 
 from django.conf import settings
 from django.db import transaction
@@ -26,9 +25,7 @@ from django.utils.text import slugify
 
 from arena.errors import Conflict, Forbidden, InvalidInput
 from arena.models import Dataset
-from arena.storage import delete_quietly, job_work_dir, store_file, stream_upload_to_path, temporary_path
-from training.benchmark_items import METRICS_BY_KIND, check_item_file
-from training.evaluation.code_exec import require_code_execution
+from arena.storage import job_work_dir
 from training.job_runner import TERMINAL
 from training.model_loading import base_model_check, build_tiny_tokenizer
 from training.models import BaseModel, Benchmark, Job, Recipe
@@ -83,44 +80,6 @@ def recipe_create(*, name: str, description: str = "", **values) -> Recipe:
     return Recipe.objects.create(name=name, slug=_unique(Recipe, name), description=description, **merged)
 
 
-def benchmark_create(
-    *, name: str, domain: str, kind: str, metric: str, upload: IO[bytes], filename: str, description: str = ""
-) -> Benchmark:
-    """Register a benchmark from an uploaded JSONL/Parquet item file, checked line by line before anything is kept."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("a benchmark needs a name")
-    if domain not in Benchmark.Domain.values:
-        raise InvalidInput(f"unknown domain {domain!r}; expected one of {', '.join(Benchmark.Domain.values)}")
-    if kind not in METRICS_BY_KIND:
-        raise InvalidInput(f"unknown kind {kind!r}; expected one of {', '.join(METRICS_BY_KIND)}")
-    if metric not in METRICS_BY_KIND[kind]:
-        raise InvalidInput(f"metric {metric!r} does not fit kind {kind!r}; expected {', '.join(METRICS_BY_KIND[kind])}")
-    filename = os.path.basename(filename or "")
-    suffix = ".parquet" if filename.endswith(".parquet") else ".jsonl"
-    if not filename.endswith((".jsonl", ".parquet")):
-        raise InvalidInput(f"benchmark item files must be .jsonl or .parquet, got {filename!r}")
-    slug = _unique(Benchmark, name)
-    with temporary_path(suffix=suffix) as tmp:
-        stream_upload_to_path(upload=upload, path=tmp, max_bytes=settings.ARENA_MAX_UPLOAD_BYTES)
-        try:
-            count = check_item_file(tmp, filename=filename, kind=kind)
-        except InvalidInput as exc:
-            raise InvalidInput(f"benchmark file {filename}: {exc.message}") from None
-        stored = f"benchmarks/{slug}/items{suffix}"
-        with transaction.atomic():
-            benchmark = Benchmark.objects.create(
-                name=name, slug=slug, domain=domain, kind=kind, metric=metric, items_file=stored, item_count=count,
-                description=description,
-            )
-            try:
-                store_file(local_path=tmp, name=stored)
-            except BaseException:
-                delete_quietly(stored)
-                raise
-    return benchmark
-
-
 # --- launching ------------------------------------------------------------------------------------
 
 def _check_launch(*, dataset: Dataset | None, base_model: BaseModel, recipe: Recipe | None, benchmarks: list) -> None:
@@ -138,13 +97,10 @@ def _check_launch(*, dataset: Dataset | None, base_model: BaseModel, recipe: Rec
         raise InvalidInput(f"base model {base_model.slug!r}: {exc.message}") from None
     if not benchmarks:
         raise InvalidInput("a job needs at least one benchmark to evaluate on")
+    from training.evaluation.runner import benchmark_check_runnable
+
     for benchmark in benchmarks:
-        if benchmark.kind not in METRICS_BY_KIND or benchmark.metric not in METRICS_BY_KIND[benchmark.kind]:
-            raise InvalidInput(f"benchmark {benchmark.slug!r} has kind {benchmark.kind!r} and metric {benchmark.metric!r}, which do not fit")
-        if not benchmark.items_file or not benchmark.item_count:
-            raise InvalidInput(f"benchmark {benchmark.slug!r} has no items")
-        if benchmark.kind == Benchmark.Kind.CODE:
-            require_code_execution(benchmark.slug)
+        benchmark_check_runnable(benchmark=benchmark)
 
 
 def _check_dataset_visible(*, dataset: Dataset | None, user) -> None:

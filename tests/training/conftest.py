@@ -8,7 +8,8 @@ import pytest
 
 from training.demo.benchmarks import demo_benchmarks
 from training.demo.datasets import clean, to_jsonl
-from training.services import base_model_create, benchmark_create, recipe_create
+from training.benchmark_services import benchmark_create
+from training.services import base_model_create, recipe_create
 from tests.factories import ready_dataset
 
 TINY_PATH = 'tiny:{"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2, "max_position_embeddings": 64}'

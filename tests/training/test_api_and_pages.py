@@ -47,7 +47,8 @@ def test_benchmark_upload_validates_line_by_line(api):
     response = api.post("/api/v1/benchmarks/", {"name": "b", "domain": "math", "kind": "generation",
                                                 "metric": "numeric_match", "file": upload}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["error"] == "benchmark file b.jsonl: line 2: a generation item needs an 'answer' (string or number)"
+    assert response.json()["error"] == ("benchmark file b.jsonl does not match kind 'generation': line 2: a generation "
+                                        "item needs 'answer', a non-empty string or a number (got nothing)")
     upload = io.BytesIO(good.encode())
     upload.name = "b.jsonl"
     response = api.post("/api/v1/benchmarks/", {"name": "b", "domain": "math", "kind": "generation",

@@ -43,7 +43,9 @@ def test_job_trains_and_evaluates_through_the_worker(celery_worker, user, tiny_b
     assert set(results) == {b.slug for b in benchmarks}
     for result in results.values():
         assert 0.0 <= result.score <= 1.0 and result.n_items == 12
-        assert result.stderr == pytest.approx((result.score * (1 - result.score) / 12) ** 0.5)
+        # lm-eval's standard error of a mean: the sample standard deviation (n - 1) over sqrt(n)
+        assert result.stderr == pytest.approx((result.score * (1 - result.score) / 11) ** 0.5)
+        assert result.harness_version.startswith("lm-eval ") and result.items_file
     assert "step 12/12" in job.logs and "through TRL SFTTrainer" in job.logs
     assert job.environment["trl"] and job.environment["peft"] and job.environment["accelerate"]
     assert job.metrics["train_tokens_per_s"] > 0 and "mfu" not in job.metrics  # MFU only on known GPUs

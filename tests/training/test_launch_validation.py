@@ -8,9 +8,9 @@ import pytest
 
 from arena.errors import Forbidden, InvalidInput
 from training.models import BaseModel, Benchmark, Job, Recipe
+from training.benchmark_services import benchmark_create
 from training.services import (
     base_model_create,
-    benchmark_create,
     job_create,
     job_retry,
     jobs_launch_batch,
@@ -114,10 +114,10 @@ def _upload(lines):
     "kind, metric, lines, message",
     [
         ("generation", "exact_match", ['{"id": 1, "prompt": "a", "answer": "b"}', "{oops"], "line 2: not valid JSON"),
-        ("generation", "exact_match", ['{"id": 1, "prompt": "a"}'], "line 1: a generation item needs an 'answer'"),
+        ("generation", "exact_match", ['{"id": 1, "prompt": "a"}'], "line 1: a generation item needs 'answer', a non-empty string or a number"),
         ("multiple_choice", "accuracy", ['{"prompt": "a", "choices": ["x", "y"], "answer_index": 2}'],
-         "line 1: 'answer_index' must be an integer in [0, 1]"),
-        ("code", "pass@1", ['{"prompt": "def f():", "test": "x"}'], "line 1: a code item needs a non-empty 'entry_point'"),
+         "line 1: a multiple_choice item needs an integer 'answer_index' in [0, 1] (got 2)"),
+        ("code", "pass@1", ['{"prompt": "def f():", "test": "x"}'], "line 1: a code item needs a non-empty string 'entry_point'"),
         ("generation", "accuracy", ['{"prompt": "a", "answer": "b"}'], "metric 'accuracy' does not fit kind 'generation'"),
         ("generation", "exact_match", ['{"id": 1, "prompt": "a", "answer": "b"}'] * 2, "line 2: duplicate item id 1"),
         ("generation", "exact_match", [], "no items"),

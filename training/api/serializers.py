@@ -52,16 +52,46 @@ class RecipeSerializer(serializers.ModelSerializer):
 class BenchmarkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Benchmark
-        fields = ["name", "slug", "domain", "kind", "metric", "item_count", "description", "created_at"]
+        fields = ["name", "slug", "domain", "kind", "metric", "item_count", "items_sha256", "num_fewshot",
+                  "max_gen_toks", "chat_template", "limit", "description", "created_at"]
 
 
 class BenchmarkCreateSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="JSONL or Parquet items: id, prompt + answer | choices, answer_index | test, entry_point")
+    file = serializers.FileField(help_text="JSONL, JSONL.gz or Parquet items with the columns of the kind "
+                                           "(GET benchmark-kinds/ lists them)")
     name = serializers.CharField(max_length=200)
-    domain = serializers.CharField()
     kind = serializers.CharField()
-    metric = serializers.CharField()
+    domain = serializers.CharField(required=False, allow_blank=True, default="", help_text="default: the kind's")
+    metric = serializers.CharField(required=False, allow_blank=True, default="", help_text="default: the kind's first")
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    num_fewshot = serializers.IntegerField(required=False, allow_null=True, default=None)
+    max_gen_toks = serializers.IntegerField(required=False, allow_null=True, default=None)
+    chat_template = serializers.BooleanField(required=False, allow_null=True, default=None)
+    limit = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class BenchmarkKindSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    domain = serializers.CharField()
+    metrics = serializers.DictField(child=serializers.CharField(), help_text="Arena metric -> lm-eval 'metric,filter'")
+    columns = serializers.ListField(child=serializers.CharField())
+    output_type = serializers.CharField()
+    num_fewshot = serializers.IntegerField()
+    max_gen_toks = serializers.IntegerField(allow_null=True)
+    chat_template = serializers.BooleanField()
+    executes_code = serializers.BooleanField()
+
+
+class EvalItemSerializer(serializers.Serializer):
+    doc_id = serializers.IntegerField()
+    prompt = serializers.CharField()
+    response = serializers.JSONField(help_text="the generated text, or one log-likelihood per choice")
+    filtered_response = serializers.CharField(help_text="what the metric compared (after lm-eval's filters)")
+    target = serializers.CharField()
+    choices = serializers.JSONField(allow_null=True)
+    metrics = serializers.JSONField()
+    doc = serializers.JSONField()
 
 
 class EvalResultSerializer(serializers.ModelSerializer):
@@ -70,7 +100,8 @@ class EvalResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EvalResult
-        fields = ["benchmark", "domain", "score", "n_items", "stderr", "details"]
+        fields = ["benchmark", "domain", "score", "n_items", "stderr", "details", "metric", "harness_version",
+                  "backend", "task_config", "task_config_hash", "num_fewshot", "generation_settings"]
 
 
 class JobSerializer(serializers.ModelSerializer):

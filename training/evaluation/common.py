@@ -1,49 +1,42 @@
-"""What every evaluator shares: prompt rendering, the result type, the binomial standard error."""
+"""What the evaluation path shares: the result type and cancellation."""
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-DETAIL_EXAMPLES = 20  # how many per-item examples a result keeps (the first ones, in file order)
-
 
 class EvaluationCancelled(Exception):
-    """Raised between batches when the job's cancel flag is set."""
+    """Raised between request chunks when the job's cancel flag is set."""
 
 
 @dataclass
 class BenchmarkScore:
+    """One benchmark's result as the harness reported it, with what is needed to reproduce and inspect it."""
+
     score: float
     n_items: int
-    stderr: float
+    stderr: float | None
     details: dict = field(default_factory=dict)
+    metric: str = ""  # lm-eval's "metric,filter" key the score was read from
+    harness_version: str = ""
+    backend: str = ""  # hf | vllm
+    task_config: str = ""  # the generated task YAML (data path replaced by <items>)
+    task_config_hash: str = ""
+    num_fewshot: int = 0
+    generation_settings: dict = field(default_factory=dict)
+    items_file: str = ""  # storage name of the per-item outputs (Parquet)
 
-
-def binomial_stderr(p: float, n: int) -> float:
-    return math.sqrt(p * (1.0 - p) / n) if n else 0.0
-
-
-def score_from_hits(hits: list[bool], *, details: dict) -> BenchmarkScore:
-    n = len(hits)
-    if n == 0:
-        raise ValueError("the benchmark has no items")
-    p = sum(hits) / n
-    return BenchmarkScore(score=p, n_items=n, stderr=binomial_stderr(p, n), details=details)
-
-
-def chat_prompt(tokenizer, prompt: str, *, system: str = "") -> str:
-    """The text a chat model sees before answering ``prompt`` (its chat template, generation prompt added)."""
-    messages = [{"role": "system", "content": system}] if system else []
-    messages.append({"role": "user", "content": prompt})
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def result_fields(self) -> dict:
+        """The keyword arguments of the EvalResult row that stores this score."""
+        return {
+            "score": self.score, "n_items": self.n_items, "stderr": self.stderr, "details": self.details,
+            "metric": self.metric, "harness_version": self.harness_version, "backend": self.backend,
+            "task_config": self.task_config, "task_config_hash": self.task_config_hash,
+            "num_fewshot": self.num_fewshot, "generation_settings": self.generation_settings,
+            "items_file": self.items_file,
+        }
 
 
 def check_stop(should_stop: Callable[[], bool] | None) -> None:
     if should_stop is not None and should_stop():
         raise EvaluationCancelled()
-
-
-def batched(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
