@@ -10,14 +10,18 @@ from training.models import BaseModel, Benchmark, Recipe
 
 
 def unavailable_benchmarks() -> dict[str, str]:
-    """Benchmarks this deployment cannot run, by slug, with the reason (code benchmarks without code execution)."""
-    from training.evaluation.code_exec import code_execution_allowed
+    """Benchmarks this deployment cannot run, by slug, with the reason (code execution not enabled, a kind's
+    run-time requirement missing): the same check a launch makes."""
+    from arena.errors import InvalidInput
+    from training.evaluation.runner import benchmark_check_runnable
 
-    if code_execution_allowed():
-        return {}
-    reason = ("executes model-written code, which this deployment has not enabled "
-              "(ARENA_ALLOW_CODE_EXECUTION=true on the web and gpu workers)")
-    return {slug: reason for slug in Benchmark.objects.filter(kind=Benchmark.Kind.CODE).values_list("slug", flat=True)}
+    unavailable = {}
+    for benchmark in Benchmark.objects.all():
+        try:
+            benchmark_check_runnable(benchmark=benchmark)
+        except InvalidInput as exc:
+            unavailable[benchmark.slug] = exc.message
+    return unavailable
 
 
 class JobLaunchForm(forms.Form):

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from arena.errors import ArenaError
-from arena.storage import job_weights_dir, job_work_dir
+from arena.storage import delete_quietly, job_weights_dir, job_work_dir
 from training.evaluation.common import EvaluationCancelled
 from training.job_progress import JobReporter
 from training.models import EvalResult, Job
@@ -309,7 +309,9 @@ def _evaluate_and_record(job, *, model, tokenizer, reporter, metrics, train_shar
         current = Job.objects.select_for_update().get(pk=job.pk)
         if current.cancel_requested:
             raise EvaluationCancelled()
+        previous = list(EvalResult.objects.filter(job=job).values_list("items_file", flat=True))
         EvalResult.objects.filter(job=job).delete()
+        transaction.on_commit(lambda: [delete_quietly(name) for name in previous])
         EvalResult.objects.bulk_create([
             EvalResult(job=job, benchmark=benchmark, **score.result_fields())
             for benchmark, score in scores

@@ -25,7 +25,7 @@ from django.utils.text import slugify
 
 from arena.errors import Conflict, Forbidden, InvalidInput
 from arena.models import Dataset
-from arena.storage import job_work_dir
+from arena.storage import delete_quietly, job_work_dir
 from training.job_runner import TERMINAL
 from training.model_loading import base_model_check, build_tiny_tokenizer
 from training.models import BaseModel, Benchmark, Job, Recipe
@@ -223,7 +223,9 @@ def job_retry(*, job: Job, user) -> Job:
     _check_launch(dataset=job.dataset, base_model=job.base_model, recipe=job.recipe, benchmarks=list(job.benchmarks.all()))
     shutil.rmtree(job_work_dir(job.pk), ignore_errors=True)
     with transaction.atomic():
+        stale = list(job.results.values_list("items_file", flat=True))
         job.results.all().delete()
+        transaction.on_commit(lambda: [delete_quietly(name) for name in stale])
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.QUEUED, progress=0.0, stage="queued", error="", cancel_requested=False, attempts=0,
             task_id="", metrics={}, checkpoint_dir="", weights_dir="", started_at=None, finished_at=None,

@@ -169,7 +169,7 @@ def test_forms_disable_what_cannot_run_here(user, client, settings):
     settings.ARENA_JUDGE_BASE_URL = ""
     settings.ARENA_ALLOW_CODE_EXECUTION = False
     Benchmark.objects.create(name="HumanEval", slug="humaneval", domain="code", kind="code", metric="pass@1",
-                             items_file="x")
+                             items_file="x", item_count=164)
     client.force_login(user)
     scoring = client.get("/scoring/").content.decode()
     judge = re.search(r'<input[^>]*value="judge_clarity"[^>]*>', scoring).group(0)

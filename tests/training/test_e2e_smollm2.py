@@ -15,7 +15,8 @@ from training.benchmark_services import benchmark_register_file
 from training.leaderboard.selectors import leaderboard_get
 from training.model_loading import smollm2_gguf_path
 from training.selectors import eval_result_items_page
-from training.services import base_model_create, job_create, job_run, recipe_create
+from training.job_runner import job_run
+from training.services import base_model_create, job_create, recipe_create
 
 # ~3 CPU-minutes of work; on shared, loaded cores the wall time can pass the suite's 900 s default
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.timeout(3600)]

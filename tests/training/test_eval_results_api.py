@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from training.models import Benchmark
-from training.services import job_create, job_run
+from training.job_runner import job_run
+from training.services import job_create
 from tests.training.eval_items import ITEMS
 
 pytestmark = pytest.mark.django_db
