@@ -8,13 +8,28 @@ from django.db.models import Q, QuerySet
 from arena.errors import InvalidInput
 from arena.selectors import dataset_get, dataset_visible_queryset
 from lineage import graph as g
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge
+from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
+
+
+def _in_scope(*, viewer) -> Q:
+    """The edges meant for this viewer: declared ones, inferred ones of the public scope, and, for a logged-in
+    user, those of their own scope, which replace the public ones for the children listed in ScopeOverride.
+    Another user's scope is never read: its edges depend on that user's private datasets."""
+    declared = Q(origin=LineageEdge.Origin.DECLARED)
+    if viewer is None or not viewer.is_authenticated:
+        return declared | Q(origin=LineageEdge.Origin.INFERRED, scope__isnull=True)
+    overridden = ScopeOverride.objects.filter(owner=viewer).values("dataset_id")
+    return (
+        declared
+        | Q(origin=LineageEdge.Origin.INFERRED, scope=viewer)
+        | (Q(origin=LineageEdge.Origin.INFERRED, scope__isnull=True) & ~Q(child__in=overridden))
+    )
 
 
 def current_edges(*, viewer) -> QuerySet[LineageEdge]:
-    """Current (not superseded) edges whose both ends the viewer may see."""
+    """Current (not superseded) edges meant for the viewer whose both ends the viewer may see."""
     visible = dataset_visible_queryset(viewer=viewer).values("pk")
-    return LineageEdge.objects.filter(superseded_at__isnull=True, child__in=visible, parent__in=visible)
+    return LineageEdge.objects.filter(_in_scope(viewer=viewer), superseded_at__isnull=True, child__in=visible, parent__in=visible)
 
 
 def declared_parents(*, dataset, viewer) -> list[LineageEdge]:
@@ -44,10 +59,12 @@ def edge_list(
         raise InvalidInput(f"unknown relation {relation!r}; expected one of {', '.join(LineageEdge.Relation.values)}")
     if origin and origin not in LineageEdge.Origin.values:
         raise InvalidInput(f"unknown origin {origin!r}; expected declared or inferred")
-    visible = dataset_visible_queryset(viewer=viewer).values("pk")
-    qs = LineageEdge.objects.filter(child__in=visible, parent__in=visible)
     if not include_history:
-        qs = qs.filter(superseded_at__isnull=True)
+        qs = current_edges(viewer=viewer)
+    else:
+        visible = dataset_visible_queryset(viewer=viewer).values("pk")
+        own_scope = Q(scope__isnull=True) if viewer is None or not viewer.is_authenticated else Q(scope__isnull=True) | Q(scope=viewer)
+        qs = LineageEdge.objects.filter(own_scope, child__in=visible, parent__in=visible)
     if dataset is not None:
         qs = qs.filter(Q(child=dataset) | Q(parent=dataset))
     if relation:
