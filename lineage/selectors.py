@@ -5,10 +5,10 @@ from collections.abc import Iterable, Sequence
 
 from django.db.models import Q, QuerySet
 
-from arena.errors import InvalidInput
+from arena.errors import InvalidInput, NotFound
 from arena.selectors import dataset_get, dataset_visible_queryset
 from lineage import graph as g
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
+from lineage.models import ContaminationFinding, ContaminationHit, DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
 
 
 def _in_scope(*, viewer) -> Q:
@@ -345,9 +345,57 @@ def finding_as_dict(finding) -> dict:
         "samples_total": finding.samples_total,
         "samples_hitting": finding.samples_hitting,
         "ratio": finding.ratio,
+        "items_ngram": finding.items_ngram,
+        "items_semantic": finding.items_semantic,
+        "semantic_threshold": finding.semantic_threshold,
+        "embedder": finding.embedder,
         "examples": finding.examples,
         "created_at": finding.created_at.isoformat(),
         "finished_at": finding.finished_at.isoformat() if finding.finished_at else None,
+    }
+
+
+def contamination_hits(*, viewer, dataset, benchmark: str = "", finding_id=None, signal: str = "") -> QuerySet[ContaminationHit]:
+    """Every flagged item of the dataset's scans (the viewer must see the dataset): of one finding, or of the
+    latest finished scan per benchmark; optionally one benchmark and one signal. Ordered by benchmark, item."""
+    if signal and signal not in ContaminationHit.Signal.values:
+        raise InvalidInput(f"unknown signal {signal!r}; expected one of {', '.join(ContaminationHit.Signal.values)}")
+    dataset = dataset_get(viewer=viewer, slug=dataset.slug)  # NotFound unless visible
+    findings = ContaminationFinding.objects.filter(dataset=dataset, status=ContaminationFinding.Status.DONE)
+    if finding_id is not None:
+        try:
+            finding_id = int(finding_id)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"finding must be an integer id, got {finding_id!r}") from None
+        if not findings.filter(pk=finding_id).exists():
+            raise NotFound(f"no finished contamination scan {finding_id} of dataset {dataset.slug!r}")
+        wanted = [finding_id]
+    else:
+        if benchmark:
+            findings = findings.filter(benchmark__slug=benchmark)
+        latest: dict[int, int] = {}
+        for pk, benchmark_id in findings.order_by("-created_at", "-id").values_list("pk", "benchmark_id"):
+            latest.setdefault(benchmark_id, pk)
+        wanted = list(latest.values())
+    hits = ContaminationHit.objects.filter(finding_id__in=wanted).select_related("finding__benchmark")
+    if signal:
+        hits = hits.filter(signal=signal)
+    return hits.order_by("finding__benchmark__slug", "item_position", "signal")
+
+
+def hit_as_dict(hit: ContaminationHit) -> dict:
+    return {
+        "finding": hit.finding_id,
+        "benchmark": hit.finding.benchmark.slug,
+        "item_id": hit.item_id,
+        "item_text": hit.item_text,
+        "signal": hit.signal,
+        "score": hit.score,
+        "matched_ngram": hit.matched,
+        "sample_idx": hit.sample_idx,
+        "sample_id": hit.sample_id,
+        "sample_text": hit.sample_text,
+        "samples_matching": hit.samples_matching,
     }
 
 

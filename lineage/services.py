@@ -10,12 +10,10 @@ from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
 from lineage import overlap_index
 from lineage.bulk_import import MAX_REPORTED_ERRORS, parse_edge_lines
-from lineage.contamination import benchmark_ngrams, scan_dataset
+from lineage.contamination_services import contamination_scan_request, contamination_scan_run  # noqa: F401 (re-exported)
 from lineage.inference import InferredEdge, Node, Pair, infer_edges
 from lineage.minhash import MinHashParams
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
-from training.models import Benchmark
-from training.selectors import benchmark_iter_items
+from lineage.models import DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
 
 RELATIONS = {choice.value for choice in LineageEdge.Relation}
 INFERENCE_LOCK = 0x4C494E45  # pg advisory lock key of edge inference
@@ -326,63 +324,3 @@ def _write_child_edges(*, child: Dataset, proposed: dict[int, InferredEdge], sco
     for stale in current.values():
         edge_retract(edge=stale)
     return written
-
-
-# --- Benchmark contamination -------------------------------------------------------------------
-
-
-def contamination_scan_request(
-    *, user, dataset: Dataset, benchmarks: list[Benchmark], ngram_size: int = 13
-) -> list[ContaminationFinding]:
-    """Record one queued finding per benchmark and enqueue their scans (after commit) on the ingest queue."""
-    from lineage.tasks import contamination_scan_task
-
-    if user is None or not user.is_authenticated:
-        raise Forbidden("log in to start a contamination scan")
-    if not benchmarks:
-        raise InvalidInput("name at least one benchmark to scan against")
-    if isinstance(ngram_size, bool) or not isinstance(ngram_size, int) or not 3 <= ngram_size <= 50:
-        raise InvalidInput(f"ngram_size must be an integer between 3 and 50, got {ngram_size!r}")
-    if dataset.status != Dataset.Status.READY:
-        raise InvalidInput(f"dataset {dataset.slug!r} is not ingested yet (status {dataset.status})")
-    with transaction.atomic():
-        findings = [
-            ContaminationFinding.objects.create(dataset=dataset, benchmark=b, ngram_size=ngram_size, created_by=user)
-            for b in benchmarks
-        ]
-
-        def enqueue() -> None:
-            for finding in findings:
-                result = contamination_scan_task.delay(finding.pk)
-                ContaminationFinding.objects.filter(pk=finding.pk).update(task_id=result.id or "")
-
-        transaction.on_commit(enqueue)
-    return findings
-
-
-def contamination_scan_run(*, finding_id: int) -> ContaminationFinding:
-    """Run one queued scan: stream the benchmark into an n-gram index, stream the dataset against it."""
-    finding = ContaminationFinding.objects.select_related("dataset", "benchmark").get(pk=finding_id)
-    if finding.status == ContaminationFinding.Status.DONE:
-        return finding
-    ContaminationFinding.objects.filter(pk=finding.pk).update(status=ContaminationFinding.Status.RUNNING, error="")
-    try:
-        index = benchmark_ngrams(items=benchmark_iter_items(benchmark=finding.benchmark), ngram_size=finding.ngram_size)
-        result = scan_dataset(dataset=finding.dataset, index=index)
-    except Exception as exc:
-        ContaminationFinding.objects.filter(pk=finding.pk).update(
-            status=ContaminationFinding.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
-        )
-        raise
-    ContaminationFinding.objects.filter(pk=finding.pk).update(
-        status=ContaminationFinding.Status.DONE,
-        items_total=result.items_total,
-        items_contaminated=result.items_contaminated,
-        samples_total=result.samples_total,
-        samples_hitting=result.samples_hitting,
-        ratio=result.ratio,
-        examples=result.examples,
-        finished_at=timezone.now(),
-    )
-    finding.refresh_from_db()
-    return finding

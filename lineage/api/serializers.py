@@ -22,6 +22,9 @@ class ContaminationScanSerializer(serializers.Serializer):
     dataset = serializers.SlugField()
     benchmarks = serializers.ListField(child=serializers.SlugField(), min_length=1)
     ngram_size = serializers.IntegerField(required=False, default=13, min_value=3, max_value=50)
+    semantic = serializers.BooleanField(
+        required=False, default=False, help_text="add the MiniLM paraphrase signal (nearest item above a calibrated cosine)"
+    )
 
 
 class EdgeSerializer(serializers.Serializer):
