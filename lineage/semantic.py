@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SEMANTIC_THRESHOLD = 0.80
+SEMANTIC_THRESHOLD = 0.72  # calibrated: see docs/lineage.md and bench/bench_lineage_truth.py --calibrate
 
 
 @dataclass
