@@ -5,6 +5,7 @@ import contextlib
 import glob
 import logging
 import os
+import secrets
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,8 +47,21 @@ class ParentSpec:
     evidence: str = ""
 
 
-def _unique_slug(name: str) -> str:
+def _unique_slug(name: str, *, private: bool = False) -> str:
+    """The slug of a new dataset. A private dataset's slug carries a random suffix, so private datasets never
+    hold a bare name: a later upload of the same name by someone else gets the same slug whether or not a
+    private dataset of that name exists (slugs never reveal other users' private names)."""
     base = slugify(name)[:200] or "dataset"
+    if private:
+        while True:
+            slug = f"{base[:190]}-{secrets.token_hex(4)}"
+            if not Dataset.objects.filter(slug=slug).exists():
+                return slug
+    slug, n = base, 1
+    while Dataset.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
     slug, n = base, 1
     while Dataset.objects.filter(slug=slug).exists():
         n += 1
@@ -153,7 +167,7 @@ def dataset_register(
         with transaction.atomic():
             dataset = Dataset.objects.create(
                 name=name,
-                slug=_unique_slug(name),
+                slug=_unique_slug(name, private=visibility == Dataset.Visibility.PRIVATE),
                 owner=owner,
                 visibility=visibility,
                 license=license,

@@ -104,7 +104,7 @@ def test_contamination_api(user, other_user, make_dataset, benchmark, django_cap
     samples = synthetic_samples(20, seed=37)
     samples[0]["instruction"] = ITEMS[3]["prompt"]
     make_dataset(user, "mine", samples)
-    make_dataset(user, "hidden", synthetic_samples(5, seed=38), visibility="private")
+    hidden = make_dataset(user, "hidden", synthetic_samples(5, seed=38), visibility="private").slug
     client = APIClient()
     client.force_authenticate(user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,8 +118,8 @@ def test_contamination_api(user, other_user, make_dataset, benchmark, django_cap
     assert bad.status_code == 400
     other = APIClient()
     other.force_authenticate(other_user)
-    assert other.get("/api/v1/lineage/contamination/", {"dataset": "hidden"}).status_code == 404
-    assert other.post("/api/v1/lineage/contamination/", {"dataset": "hidden", "benchmarks": ["gsm-mini"]}, format="json").status_code == 404
+    assert other.get("/api/v1/lineage/contamination/", {"dataset": hidden}).status_code == 404
+    assert other.post("/api/v1/lineage/contamination/", {"dataset": hidden, "benchmarks": ["gsm-mini"]}, format="json").status_code == 404
 
 
 @pytest.mark.django_db
@@ -158,7 +158,8 @@ def test_every_flagged_item_is_listed_with_both_texts_paginated(user, other_user
     for i in range(25):  # 25 of 30 items planted: more than the 10 examples kept on the finding
         samples[i]["instruction"] = "Solve this: " + items[i]["prompt"]
     make_dataset(user, "many-leaks", samples)
-    make_dataset(user, "private-leaks", samples[:5] + synthetic_samples(3, seed=42), visibility="private")
+    leaks = make_dataset(user, "private-leaks", samples[:5] + synthetic_samples(3, seed=42), visibility="private")
+    assert leaks.slug.startswith("private-leaks-") and leaks.slug != "private-leaks"  # private slugs get a random suffix
     client = APIClient()
     client.force_authenticate(user)
     finding = contamination_scan_run(
@@ -178,7 +179,7 @@ def test_every_flagged_item_is_listed_with_both_texts_paginated(user, other_user
     assert client.get("/api/v1/lineage/contamination/items/", {"dataset": "many-leaks", "signal": "vibes"}).status_code == 400
     other = APIClient()
     other.force_authenticate(other_user)
-    assert other.get("/api/v1/lineage/contamination/items/", {"dataset": "private-leaks"}).status_code == 404
+    assert other.get("/api/v1/lineage/contamination/items/", {"dataset": leaks.slug}).status_code == 404
     assert other.get("/api/v1/lineage/contamination/items/", {"dataset": "many-leaks"}).json()["count"] == 25
 
 
