@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from arena.errors import InvalidInput
 from arena.models import Dataset
 from arena.storage import iter_batches, local_copy, store_file, temporary_path
-from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, permutations, signature_digest, signatures
+from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, signature_digest, signatures
 from lineage.models import DatasetOverlap, DatasetSignature, LshBucket
 from lineage.text import sample_text
 
@@ -57,7 +57,6 @@ def compute_signature_files(*, dataset: Dataset, params: MinHashParams) -> str:
     if dataset.status != Dataset.Status.READY or not dataset.samples_file:
         raise InvalidInput(f"dataset {dataset.slug!r} is not ingested (status {dataset.status}); nothing to index")
     n = int(dataset.sample_count or 0)
-    perms = permutations(params)
     name = signature_file_name(dataset.pk)
     with temporary_path(suffix="-sig.npy") as sig_path, temporary_path(suffix="-rep.npy") as rep_path:
         sig = np.lib.format.open_memmap(sig_path, mode="w+", dtype=np.uint32, shape=(n, params.num_perm))
@@ -65,7 +64,7 @@ def compute_signature_files(*, dataset: Dataset, params: MinHashParams) -> str:
         for texts in iter_sample_texts(dataset):
             if row + len(texts) > n:
                 raise InvalidInput(f"dataset {dataset.slug!r} has more samples than its recorded count {n}")
-            sig[row : row + len(texts)] = signatures(texts, params=params, perms=perms)
+            sig[row : row + len(texts)] = signatures(texts, params=params)
             row += len(texts)
         if row != n:
             raise InvalidInput(f"dataset {dataset.slug!r} has {row} samples but its recorded count is {n}")
