@@ -60,6 +60,19 @@ class LineageEdge(models.Model):
         return f"{self.child_id} <-{self.relation}- {self.parent_id} ({self.origin})"
 
 
+class DatasetRelease(models.Model):
+    """A release date declared by the dataset's owner: evidence for the direction of inferred edges
+    (of two overlapping datasets with declared dates, the older is the parent)."""
+
+    dataset = models.OneToOneField("arena.Dataset", on_delete=models.CASCADE, related_name="lineage_release")
+    released_on = models.DateField()
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    declared_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} released {self.released_on}"
+
+
 class ScopeOverride(models.Model):
     """For ``owner``, the inferred parents of ``dataset`` are the edges of scope ``owner`` (possibly none),
     not those of the public scope: the owner's private datasets change how its overlap is explained."""

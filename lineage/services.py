@@ -1,6 +1,8 @@
 """Writes to the lineage graph. Edges are appended, never edited: history is kept."""
 from __future__ import annotations
 
+import datetime
+
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,7 +15,7 @@ from lineage.bulk_import import MAX_REPORTED_ERRORS, parse_edge_lines
 from lineage.contamination_services import contamination_scan_request, contamination_scan_run  # noqa: F401 (re-exported)
 from lineage.inference import InferredEdge, Node, Pair, infer_edges
 from lineage.minhash import MinHashParams
-from lineage.models import DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
+from lineage.models import DatasetOverlap, DatasetRelease, DatasetSignature, LineageEdge, ScopeOverride
 
 RELATIONS = {choice.value for choice in LineageEdge.Relation}
 INFERENCE_LOCK = 0x4C494E45  # pg advisory lock key of edge inference
@@ -243,6 +245,7 @@ def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge
         datasets = {
             d.pk: d for d in Dataset.objects.filter(pk__in=members).only("pk", "slug", "sample_count", "visibility", "owner_id", "content_hash")
         }
+        released = dict(DatasetRelease.objects.filter(dataset_id__in=datasets).values_list("dataset_id", "released_on"))
         pairs = [
             Pair(x=o.a_id, y=o.b_id, x_matched=o.a_matched, y_matched=o.b_matched, x_exact=o.a_exact, y_exact=o.b_exact)
             for o in DatasetOverlap.objects.filter(a_id__in=datasets, b_id__in=datasets)
@@ -261,7 +264,13 @@ def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge
 
         def infer(scope_ids: set[int]) -> dict[int, dict[int, InferredEdge]]:
             nodes = {
-                pk: Node(id=pk, slug=datasets[pk].slug, size=int(datasets[pk].sample_count or 0), tiebreak=datasets[pk].content_hash)
+                pk: Node(
+                    id=pk,
+                    slug=datasets[pk].slug,
+                    size=int(datasets[pk].sample_count or 0),
+                    released=released.get(pk),
+                    tiebreak=datasets[pk].content_hash,
+                )
                 for pk in scope_ids
             }
             by_child: dict[int, dict[int, InferredEdge]] = {}
@@ -284,6 +293,25 @@ def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge
                 proposed = scoped.get(child, {}) if child in overridden else {}
                 written += _write_child_edges(child=datasets[child], proposed=proposed, scope_id=owner, datasets=datasets)
     return written
+
+
+def dataset_release_declare(*, user, dataset: Dataset, released_on: datetime.date) -> DatasetRelease:
+    """The owner declares when ``dataset`` was released; the inferred edges around it are re-decided
+    (of two overlapping datasets that both have a date, the older is the parent)."""
+    if user is None or not user.is_authenticated:
+        raise Forbidden("log in to declare a release date")
+    if dataset.owner_id != user.pk and not user.is_staff:
+        raise Forbidden(f"only the owner of {dataset.slug!r} may declare its release date")
+    if not isinstance(released_on, datetime.date) or released_on > timezone.now().date():
+        raise InvalidInput(f"released_on must be a date not in the future, got {released_on!r}")
+    with transaction.atomic():
+        release, _ = DatasetRelease.objects.update_or_create(
+            dataset=dataset, defaults={"released_on": released_on, "declared_by": user}
+        )
+        signature = DatasetSignature.objects.filter(dataset=dataset).first()
+        threshold = (signature.params or {}).get("threshold") if signature else None
+        edges_infer(dataset_ids=[dataset.pk], threshold=threshold or MinHashParams().threshold)
+    return release
 
 
 def _signature(edges: dict[int, InferredEdge]) -> set[tuple]:

@@ -41,3 +41,8 @@ class EdgeSerializer(serializers.Serializer):
     created_by = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     superseded_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReleaseDeclareSerializer(serializers.Serializer):
+    dataset = serializers.SlugField(help_text="slug of your dataset")
+    released_on = serializers.DateField(help_text="YYYY-MM-DD; evidence for the direction of inferred edges")

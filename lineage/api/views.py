@@ -17,6 +17,7 @@ from lineage.api.serializers import (
     EdgeCreateSerializer,
     EdgeImportSerializer,
     EdgeSerializer,
+    ReleaseDeclareSerializer,
 )
 
 DATASETS = OpenApiParameter("dataset", str, many=True, description="target dataset slug (repeatable)")
@@ -190,6 +191,25 @@ class ContaminationItemsView(APIView):
         paginator.max_limit = 500
         page = paginator.paginate_queryset(hits, request, view=self)
         return paginator.get_paginated_response([selectors.hit_as_dict(h) for h in page])
+
+
+class ReleaseView(APIView):
+    """Declare a dataset's release date (owner only); the inferred edges around it are re-decided."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=ReleaseDeclareSerializer, responses={201: dict})
+    def post(self, request):
+        serializer = ReleaseDeclareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        release = services.dataset_release_declare(
+            user=request.user, dataset=dataset_get(viewer=request.user, slug=data["dataset"]), released_on=data["released_on"]
+        )
+        return Response(
+            {"dataset": data["dataset"], "released_on": release.released_on.isoformat()}, status=status.HTTP_201_CREATED
+        )
 
 
 class ExportView(APIView):

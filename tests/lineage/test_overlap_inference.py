@@ -140,3 +140,30 @@ def test_deleted_overlap_retracts_inferred_edge_but_keeps_history(family):
     edge.refresh_from_db()
     assert edge.superseded_at is not None
     assert LineageEdge.objects.filter(pk=edge.pk).exists()
+
+
+@pytest.mark.django_db
+def test_declared_release_dates_decide_direction_and_keep_history(user, other_user, family):
+    from rest_framework.test import APIClient
+
+    for key in "AB":
+        dataset_overlap_index(dataset_id=family[key].pk)
+    a, b = family["A"], family["B"]
+    first = LineageEdge.objects.get(child=b, origin="inferred", superseded_at__isnull=True)
+    assert first.parent_id == a.pk  # B lies inside A
+    client = APIClient()
+    client.force_authenticate(other_user)
+    response = client.post("/api/v1/lineage/release/", {"dataset": b.slug, "released_on": "2020-01-01"}, format="json")
+    assert response.status_code == 403
+    client.force_authenticate(user)
+    assert client.post("/api/v1/lineage/release/", {"dataset": b.slug, "released_on": "someday"}, format="json").status_code == 400
+    for slug, day in ((b.slug, "2020-01-01"), (a.slug, "2023-06-30")):
+        response = client.post("/api/v1/lineage/release/", {"dataset": slug, "released_on": day}, format="json")
+        assert response.status_code == 201, response.json()
+    # B was released first: A is B plus new samples, so the edge turns around; the old one is kept as history
+    edge = LineageEdge.objects.get(child=a, origin="inferred", superseded_at__isnull=True)
+    assert edge.parent_id == b.pk and edge.details["direction_basis"] == "declared release dates"
+    assert edge.relation == "mixture"
+    first.refresh_from_db()
+    assert first.superseded_at is not None
+    assert not LineageEdge.objects.filter(child=b, origin="inferred", superseded_at__isnull=True).exists()
