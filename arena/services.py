@@ -5,6 +5,7 @@ import contextlib
 import glob
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO

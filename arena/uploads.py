@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import IO
 
 from django.conf import settings
@@ -25,10 +26,18 @@ from arena.storage import stream_upload_to_path, temporary_path
 RESERVED_SLUGS = frozenset({"upload", "preview"})  # taken by page and API routes under /datasets/
 
 
-def unique_slug(name: str) -> str:
+def unique_slug(name: str, *, private: bool = False) -> str:
+    """The slug of a new dataset. A private dataset's slug carries a random suffix, so private datasets never
+    hold a bare name: a later upload of the same name by someone else gets the same slug whether or not a
+    private dataset of that name exists (slugs never reveal other users' private names)."""
     base = slugify(name)[:200] or "dataset"
     if base in RESERVED_SLUGS:
         base = f"{base}-dataset"
+    if private:
+        while True:
+            slug = f"{base[:190]}-{secrets.token_hex(4)}"
+            if not Dataset.objects.filter(slug=slug).exists():
+                return slug
     slug, n = base, 1
     while Dataset.objects.filter(slug=slug).exists():
         n += 1
@@ -44,7 +53,8 @@ def create_with_unique_slug(*, name: str, **fields) -> Dataset:
     for _attempt in range(20):
         try:
             with transaction.atomic():  # a savepoint: the outer transaction survives a failed insert
-                return Dataset.objects.create(name=name, slug=unique_slug(name), **fields)
+                private = fields.get("visibility") == Dataset.Visibility.PRIVATE
+                return Dataset.objects.create(name=name, slug=unique_slug(name, private=private), **fields)
         except IntegrityError as exc:
             if "one_live_upload_per_owner" in str(exc):
                 raise Conflict("an identical file is already registered by you") from None

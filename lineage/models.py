@@ -20,6 +20,7 @@ class LineageEdge(models.Model):
         TRANSLATION = "translation"
         EVOLUTION = "evolution", "semantic evolution"
         OVERLAP = "overlap", "unexplained sample overlap"
+        EDITED = "edited", "edited copy / near duplicate"
 
     class Origin(models.TextChoices):
         DECLARED = "declared"
@@ -35,10 +36,19 @@ class LineageEdge(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     superseded_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    scope = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="inferred edges: empty = inferred from public datasets only; a user = inferred from the public "
+        "datasets plus that user's private ones (what that user sees). Declared edges: always empty.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["child", "parent", "origin"])]
+        indexes = [models.Index(fields=["child", "parent", "origin"]), models.Index(fields=["scope", "child"], name="lineage_edge_scope_child")]
         constraints = [
             models.CheckConstraint(condition=~models.Q(child=models.F("parent")), name="lineage_edge_not_self"),
             models.CheckConstraint(
@@ -48,6 +58,30 @@ class LineageEdge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} <-{self.relation}- {self.parent_id} ({self.origin})"
+
+
+class DatasetRelease(models.Model):
+    """A release date declared by the dataset's owner: evidence for the direction of inferred edges
+    (of two overlapping datasets with declared dates, the older is the parent)."""
+
+    dataset = models.OneToOneField("arena.Dataset", on_delete=models.CASCADE, related_name="lineage_release")
+    released_on = models.DateField()
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    declared_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} released {self.released_on}"
+
+
+class ScopeOverride(models.Model):
+    """For ``owner``, the inferred parents of ``dataset`` are the edges of scope ``owner`` (possibly none),
+    not those of the public scope: the owner's private datasets change how its overlap is explained."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    dataset = models.ForeignKey("arena.Dataset", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "dataset"], name="lineage_scope_override_unique")]
 
 
 class DatasetSignature(models.Model):
@@ -109,6 +143,8 @@ class DatasetOverlap(models.Model):
     b_total = models.BigIntegerField()
     a_in_b = models.FloatField()
     b_in_a = models.FloatField()
+    a_exact = models.BigIntegerField(default=0, help_text="of a_matched, samples with an identical shingle set in b")
+    b_exact = models.BigIntegerField(default=0)
     candidate_pairs = models.BigIntegerField(default=0)
     params = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
@@ -144,7 +180,13 @@ class ContaminationFinding(models.Model):
     samples_total = models.BigIntegerField(default=0)
     samples_hitting = models.BigIntegerField(default=0)
     ratio = models.FloatField(default=0.0, help_text="items_contaminated / items_total")
-    examples = models.JSONField(default=list, blank=True)
+    examples = models.JSONField(default=list, blank=True, help_text="the first few hits; every hit is a ContaminationHit")
+    semantic_threshold = models.FloatField(
+        null=True, blank=True, help_text="cosine similarity for the semantic (embedding) signal; empty = n-gram only"
+    )
+    embedder = models.JSONField(default=dict, blank=True, help_text="identity of the embedder used by the semantic signal")
+    items_ngram = models.PositiveIntegerField(default=0, help_text="items flagged by the n-gram signal")
+    items_semantic = models.PositiveIntegerField(default=0, help_text="items flagged by the semantic signal")
     task_id = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -160,3 +202,30 @@ class ContaminationFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset_id} x {self.benchmark_id}: {self.items_contaminated}/{self.items_total}"
+
+
+class ContaminationHit(models.Model):
+    """One flagged benchmark item of a scan, per signal, with the best-matching sample (text on both sides)."""
+
+    class Signal(models.TextChoices):
+        NGRAM = "ngram", "word n-gram overlap"
+        SEMANTIC = "semantic", "embedding similarity (paraphrase)"
+
+    finding = models.ForeignKey(ContaminationFinding, on_delete=models.CASCADE, related_name="hits")
+    item_id = models.CharField(max_length=200)
+    item_position = models.PositiveIntegerField()
+    item_text = models.TextField()
+    signal = models.CharField(max_length=10, choices=Signal.choices)
+    score = models.FloatField(help_text="ngram: share of the item's n-grams found in the sample; semantic: cosine similarity")
+    matched = models.TextField(blank=True, help_text="ngram: the first shared n-gram")
+    sample_idx = models.BigIntegerField()
+    sample_id = models.CharField(max_length=200, blank=True)
+    sample_text = models.TextField()
+    samples_matching = models.PositiveIntegerField(default=1, help_text="samples of the dataset that match this item")
+
+    class Meta:
+        ordering = ["finding", "item_position", "signal"]
+        constraints = [models.UniqueConstraint(fields=["finding", "item_position", "signal"], name="lineage_hit_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id}: {self.item_id} ({self.signal})"

@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from arena.errors import InvalidInput
 from arena.models import Dataset
 from arena.storage import iter_batches, local_copy, store_file, temporary_path
-from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, permutations, signature_digest, signatures
+from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, signature_digest, signatures
 from lineage.models import DatasetOverlap, DatasetSignature, LshBucket
 from lineage.text import sample_text
 
@@ -57,7 +57,6 @@ def compute_signature_files(*, dataset: Dataset, params: MinHashParams) -> str:
     if dataset.status != Dataset.Status.READY or not dataset.samples_file:
         raise InvalidInput(f"dataset {dataset.slug!r} is not ingested (status {dataset.status}); nothing to index")
     n = int(dataset.sample_count or 0)
-    perms = permutations(params)
     name = signature_file_name(dataset.pk)
     with temporary_path(suffix="-sig.npy") as sig_path, temporary_path(suffix="-rep.npy") as rep_path:
         sig = np.lib.format.open_memmap(sig_path, mode="w+", dtype=np.uint32, shape=(n, params.num_perm))
@@ -65,7 +64,7 @@ def compute_signature_files(*, dataset: Dataset, params: MinHashParams) -> str:
         for texts in iter_sample_texts(dataset):
             if row + len(texts) > n:
                 raise InvalidInput(f"dataset {dataset.slug!r} has more samples than its recorded count {n}")
-            sig[row : row + len(texts)] = signatures(texts, params=params, perms=perms)
+            sig[row : row + len(texts)] = signatures(texts, params=params)
             row += len(texts)
         if row != n:
             raise InvalidInput(f"dataset {dataset.slug!r} has {row} samples but its recorded count is {n}")
@@ -210,6 +209,8 @@ def _candidate_pairs(
 class _Accumulator:
     own_matched: np.ndarray  # over sample indices of the dataset being indexed
     other_matched: np.ndarray
+    own_exact: np.ndarray  # matched with an identical signature (verbatim copies)
+    other_exact: np.ndarray
     other_sig: np.ndarray
     other_rep: np.ndarray
     candidates: int = 0
@@ -238,14 +239,19 @@ def measure_overlaps(*, dataset: Dataset, signature_file: str, params: MinHashPa
                     acc = accumulators[other_id] = _Accumulator(
                         own_matched=np.zeros(own_rep.size, dtype=bool),
                         other_matched=np.zeros(other_rep.size, dtype=bool),
+                        own_exact=np.zeros(own_rep.size, dtype=bool),
+                        other_exact=np.zeros(other_rep.size, dtype=bool),
                         other_sig=other_sig,
                         other_rep=other_rep,
                     )
                 mask = other_ids == other_id
                 mine, theirs = own_idx[mask], other_idx[mask]  # sorted by other idx: sequential reads there
-                ok = estimated_jaccard(np.asarray(own_sig[mine]), np.asarray(acc.other_sig[theirs])) >= params.threshold
+                similarity = estimated_jaccard(np.asarray(own_sig[mine]), np.asarray(acc.other_sig[theirs]))
+                ok, same = similarity >= params.threshold, similarity >= 1.0
                 acc.own_matched[mine[ok]] = True
                 acc.other_matched[theirs[ok]] = True
+                acc.own_exact[mine[same]] = True
+                acc.other_exact[theirs[same]] = True
                 acc.candidates += int(mask.sum())
         results = []
         for other_id, acc in sorted(accumulators.items()):
@@ -259,6 +265,8 @@ def _overlap_row(*, dataset_id: int, other_id: int, own_rep: np.ndarray, acc: _A
     """Shares over all samples: a representative's match counts for every exact duplicate of it."""
     own_count = int(acc.own_matched[own_rep].sum())
     other_count = int(acc.other_matched[acc.other_rep].sum())
+    own_exact = int(acc.own_exact[own_rep].sum())
+    other_exact = int(acc.other_exact[acc.other_rep].sum())
     if own_count == 0 and other_count == 0:
         return None
     n_own, n_other = own_rep.size, acc.other_rep.size
@@ -273,6 +281,8 @@ def _overlap_row(*, dataset_id: int, other_id: int, own_rep: np.ndarray, acc: _A
         b_total=n_other if mine_is_a else n_own,
         a_in_b=own_share if mine_is_a else other_share,
         b_in_a=other_share if mine_is_a else own_share,
+        a_exact=own_exact if mine_is_a else other_exact,
+        b_exact=other_exact if mine_is_a else own_exact,
         candidate_pairs=acc.candidates,
         params=params.as_dict(),
     )
@@ -290,6 +300,6 @@ def replace_overlaps(*, dataset_id: int, overlaps: list[DatasetOverlap]) -> set[
             overlaps,
             update_conflicts=True,  # a concurrent indexing of the other side may have measured the same pair
             unique_fields=["a", "b"],
-            update_fields=["a_matched", "b_matched", "a_total", "b_total", "a_in_b", "b_in_a", "candidate_pairs", "params", "computed_at"],
+            update_fields=["a_matched", "b_matched", "a_total", "b_total", "a_in_b", "b_in_a", "a_exact", "b_exact", "candidate_pairs", "params", "computed_at"],
         )
     return neighbours | {o.a_id if o.a_id != dataset_id else o.b_id for o in overlaps}

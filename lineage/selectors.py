@@ -5,16 +5,31 @@ from collections.abc import Iterable, Sequence
 
 from django.db.models import Q, QuerySet
 
-from arena.errors import InvalidInput
+from arena.errors import InvalidInput, NotFound
 from arena.selectors import dataset_get, dataset_visible_queryset
 from lineage import graph as g
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge
+from lineage.models import ContaminationFinding, ContaminationHit, DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
+
+
+def _in_scope(*, viewer) -> Q:
+    """The edges meant for this viewer: declared ones, inferred ones of the public scope, and, for a logged-in
+    user, those of their own scope, which replace the public ones for the children listed in ScopeOverride.
+    Another user's scope is never read: its edges depend on that user's private datasets."""
+    declared = Q(origin=LineageEdge.Origin.DECLARED)
+    if viewer is None or not viewer.is_authenticated:
+        return declared | Q(origin=LineageEdge.Origin.INFERRED, scope__isnull=True)
+    overridden = ScopeOverride.objects.filter(owner=viewer).values("dataset_id")
+    return (
+        declared
+        | Q(origin=LineageEdge.Origin.INFERRED, scope=viewer)
+        | (Q(origin=LineageEdge.Origin.INFERRED, scope__isnull=True) & ~Q(child__in=overridden))
+    )
 
 
 def current_edges(*, viewer) -> QuerySet[LineageEdge]:
-    """Current (not superseded) edges whose both ends the viewer may see."""
+    """Current (not superseded) edges meant for the viewer whose both ends the viewer may see."""
     visible = dataset_visible_queryset(viewer=viewer).values("pk")
-    return LineageEdge.objects.filter(superseded_at__isnull=True, child__in=visible, parent__in=visible)
+    return LineageEdge.objects.filter(_in_scope(viewer=viewer), superseded_at__isnull=True, child__in=visible, parent__in=visible)
 
 
 def declared_parents(*, dataset, viewer) -> list[LineageEdge]:
@@ -44,10 +59,12 @@ def edge_list(
         raise InvalidInput(f"unknown relation {relation!r}; expected one of {', '.join(LineageEdge.Relation.values)}")
     if origin and origin not in LineageEdge.Origin.values:
         raise InvalidInput(f"unknown origin {origin!r}; expected declared or inferred")
-    visible = dataset_visible_queryset(viewer=viewer).values("pk")
-    qs = LineageEdge.objects.filter(child__in=visible, parent__in=visible)
     if not include_history:
-        qs = qs.filter(superseded_at__isnull=True)
+        qs = current_edges(viewer=viewer)
+    else:
+        visible = dataset_visible_queryset(viewer=viewer).values("pk")
+        own_scope = Q(scope__isnull=True) if viewer is None or not viewer.is_authenticated else Q(scope__isnull=True) | Q(scope=viewer)
+        qs = LineageEdge.objects.filter(own_scope, child__in=visible, parent__in=visible)
     if dataset is not None:
         qs = qs.filter(Q(child=dataset) | Q(parent=dataset))
     if relation:
@@ -328,9 +345,57 @@ def finding_as_dict(finding) -> dict:
         "samples_total": finding.samples_total,
         "samples_hitting": finding.samples_hitting,
         "ratio": finding.ratio,
+        "items_ngram": finding.items_ngram,
+        "items_semantic": finding.items_semantic,
+        "semantic_threshold": finding.semantic_threshold,
+        "embedder": finding.embedder,
         "examples": finding.examples,
         "created_at": finding.created_at.isoformat(),
         "finished_at": finding.finished_at.isoformat() if finding.finished_at else None,
+    }
+
+
+def contamination_hits(*, viewer, dataset, benchmark: str = "", finding_id=None, signal: str = "") -> QuerySet[ContaminationHit]:
+    """Every flagged item of the dataset's scans (the viewer must see the dataset): of one finding, or of the
+    latest finished scan per benchmark; optionally one benchmark and one signal. Ordered by benchmark, item."""
+    if signal and signal not in ContaminationHit.Signal.values:
+        raise InvalidInput(f"unknown signal {signal!r}; expected one of {', '.join(ContaminationHit.Signal.values)}")
+    dataset = dataset_get(viewer=viewer, slug=dataset.slug)  # NotFound unless visible
+    findings = ContaminationFinding.objects.filter(dataset=dataset, status=ContaminationFinding.Status.DONE)
+    if finding_id is not None:
+        try:
+            finding_id = int(finding_id)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"finding must be an integer id, got {finding_id!r}") from None
+        if not findings.filter(pk=finding_id).exists():
+            raise NotFound(f"no finished contamination scan {finding_id} of dataset {dataset.slug!r}")
+        wanted = [finding_id]
+    else:
+        if benchmark:
+            findings = findings.filter(benchmark__slug=benchmark)
+        latest: dict[int, int] = {}
+        for pk, benchmark_id in findings.order_by("-created_at", "-id").values_list("pk", "benchmark_id"):
+            latest.setdefault(benchmark_id, pk)
+        wanted = list(latest.values())
+    hits = ContaminationHit.objects.filter(finding_id__in=wanted).select_related("finding__benchmark")
+    if signal:
+        hits = hits.filter(signal=signal)
+    return hits.order_by("finding__benchmark__slug", "item_position", "signal")
+
+
+def hit_as_dict(hit: ContaminationHit) -> dict:
+    return {
+        "finding": hit.finding_id,
+        "benchmark": hit.finding.benchmark.slug,
+        "item_id": hit.item_id,
+        "item_text": hit.item_text,
+        "signal": hit.signal,
+        "score": hit.score,
+        "matched_ngram": hit.matched,
+        "sample_idx": hit.sample_idx,
+        "sample_id": hit.sample_id,
+        "sample_text": hit.sample_text,
+        "samples_matching": hit.samples_matching,
     }
 
 

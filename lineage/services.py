@@ -1,7 +1,9 @@
 """Writes to the lineage graph. Edges are appended, never edited: history is kept."""
 from __future__ import annotations
 
-from django.db import transaction
+import datetime
+
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -10,14 +12,13 @@ from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
 from lineage import overlap_index
 from lineage.bulk_import import MAX_REPORTED_ERRORS, parse_edge_lines
-from lineage.contamination import benchmark_ngrams, scan_dataset
-from lineage.inference import Neighbour, propose_parent_edges
+from lineage.contamination_services import contamination_scan_request, contamination_scan_run  # noqa: F401 (re-exported)
+from lineage.inference import InferredEdge, Node, Pair, infer_edges
 from lineage.minhash import MinHashParams
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge
-from training.models import Benchmark
-from training.selectors import benchmark_iter_items
+from lineage.models import DatasetOverlap, DatasetRelease, DatasetSignature, LineageEdge, ScopeOverride
 
 RELATIONS = {choice.value for choice in LineageEdge.Relation}
+INFERENCE_LOCK = 0x4C494E45  # pg advisory lock key of edge inference
 
 
 def edge_record(
@@ -30,8 +31,10 @@ def edge_record(
     evidence: str = "",
     details: dict | None = None,
     created_by=None,
+    scope_id: int | None = None,
 ) -> LineageEdge:
-    """Add an edge ``parent -> child``. A previous current edge of the same pair and origin is superseded, not lost."""
+    """Add an edge ``parent -> child``. A previous current edge of the same pair, origin and scope is superseded,
+    not lost."""
     if relation not in RELATIONS:
         raise InvalidInput(f"unknown lineage relation {relation!r}; expected one of {', '.join(sorted(RELATIONS))}")
     if origin not in LineageEdge.Origin.values:
@@ -46,7 +49,7 @@ def edge_record(
         raise InvalidInput(f"confidence must be between 0 and 1, got {confidence}")
     with transaction.atomic():
         LineageEdge.objects.filter(
-            child=child, parent=parent, origin=origin, superseded_at__isnull=True
+            child=child, parent=parent, origin=origin, scope_id=scope_id, superseded_at__isnull=True
         ).update(superseded_at=timezone.now())
         return LineageEdge.objects.create(
             child=child,
@@ -57,6 +60,7 @@ def edge_record(
             evidence=evidence,
             details=details or {},
             created_by=created_by,
+            scope_id=scope_id,
         )
 
 
@@ -201,119 +205,150 @@ def dataset_overlap_index(
     return record
 
 
-def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge]:
-    """Re-derive the inferred parent edges of each dataset from its stored overlaps; only changes are written."""
+def _component(dataset_ids: list[int]) -> set[int]:
+    """Every dataset joined to ``dataset_ids`` by measured overlap or a current declared edge."""
+    seen = set(dataset_ids)
+    frontier = set(dataset_ids)
+    while frontier:
+        found = set()
+        for a, b in DatasetOverlap.objects.filter(Q(a_id__in=frontier) | Q(b_id__in=frontier)).values_list("a_id", "b_id"):
+            found.update((a, b))
+        for p, c in LineageEdge.objects.filter(
+            Q(child_id__in=frontier) | Q(parent_id__in=frontier), origin=LineageEdge.Origin.DECLARED, superseded_at__isnull=True
+        ).values_list("parent_id", "child_id"):
+            found.update((p, c))
+        frontier = found - seen
+        seen |= found
+    return seen
 
-    written = []
-    for dataset_id in dataset_ids:
-        with transaction.atomic():
-            dataset = Dataset.objects.select_for_update().filter(pk=dataset_id).first()
-            if dataset is None:
-                continue  # deleted meanwhile: its edges went with it
-            rows = list(DatasetOverlap.objects.filter(Q(a_id=dataset_id) | Q(b_id=dataset_id)))
-            other_ids = [r.b_id if r.a_id == dataset_id else r.a_id for r in rows]
-            others = {d.pk: d for d in Dataset.objects.filter(pk__in=other_ids).only("pk", "slug", "created_at")}
-            neighbours = []
-            for row, other_id in zip(rows, other_ids):
-                other = others[other_id]
-                mine_is_a = row.a_id == dataset_id
-                neighbours.append(
-                    Neighbour(
-                        dataset_id=other_id,
-                        slug=other.slug,
-                        older=(other.created_at, other.pk) < (dataset.created_at, dataset.pk),
-                        share_self=row.a_in_b if mine_is_a else row.b_in_a,
-                        share_other=row.b_in_a if mine_is_a else row.a_in_b,
-                        matched_self=row.a_matched if mine_is_a else row.b_matched,
-                        matched_other=row.b_matched if mine_is_a else row.a_matched,
-                    )
+
+def _lock_inference() -> None:
+    """Serialise edge inference (one component rewrite at a time); no-op outside PostgreSQL."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INFERENCE_LOCK])
+
+
+def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge]:
+    """Re-decide every inferred edge of the datasets joined to ``dataset_ids`` (their overlap component).
+
+    Inference runs once per *scope*: the public datasets (scope ``None``, what anyone sees) and, for each
+    owner of a private dataset in the component, the public datasets plus that owner's private ones. An
+    owner's scope keeps only the children whose parents differ from the public scope (a ScopeOverride
+    row each), so what a viewer receives never depends on datasets they cannot see. Only changes are
+    written: a changed edge supersedes the old row, a vanished (or reversed) one is retracted.
+    """
+    written: list[LineageEdge] = []
+    with transaction.atomic():
+        _lock_inference()
+        members = _component([d for d in dataset_ids if Dataset.objects.filter(pk=d).exists()])
+        datasets = {
+            d.pk: d for d in Dataset.objects.filter(pk__in=members).only("pk", "slug", "sample_count", "visibility", "owner_id", "content_hash")
+        }
+        released = dict(DatasetRelease.objects.filter(dataset_id__in=datasets).values_list("dataset_id", "released_on"))
+        pairs = [
+            Pair(x=o.a_id, y=o.b_id, x_matched=o.a_matched, y_matched=o.b_matched, x_exact=o.a_exact, y_exact=o.b_exact)
+            for o in DatasetOverlap.objects.filter(a_id__in=datasets, b_id__in=datasets)
+        ]
+        declared = list(
+            LineageEdge.objects.filter(
+                origin=LineageEdge.Origin.DECLARED, superseded_at__isnull=True, child_id__in=datasets, parent_id__in=datasets
+            ).values_list("parent_id", "child_id")
+        )
+        public = {pk for pk, d in datasets.items() if d.is_public}
+        owners = {d.owner_id for d in datasets.values() if not d.is_public}
+        owners |= set(ScopeOverride.objects.filter(dataset_id__in=datasets).values_list("owner_id", flat=True))
+        owners |= set(
+            LineageEdge.objects.filter(child_id__in=datasets, scope__isnull=False, superseded_at__isnull=True).values_list("scope_id", flat=True)
+        )
+
+        def infer(scope_ids: set[int]) -> dict[int, dict[int, InferredEdge]]:
+            nodes = {
+                pk: Node(
+                    id=pk,
+                    slug=datasets[pk].slug,
+                    size=int(datasets[pk].sample_count or 0),
+                    released=released.get(pk),
+                    tiebreak=datasets[pk].content_hash,
                 )
-            proposals = propose_parent_edges(slug=dataset.slug, neighbours=neighbours, threshold=threshold)
-            current = {
-                e.parent_id: e
-                for e in LineageEdge.objects.filter(
-                    child_id=dataset_id, origin=LineageEdge.Origin.INFERRED, superseded_at__isnull=True
-                )
+                for pk in scope_ids
             }
-            for proposal in proposals:
-                existing = current.pop(proposal.parent_id, None)
-                if (
-                    existing is not None
-                    and existing.relation == proposal.relation
-                    and abs(existing.confidence - proposal.confidence) < 0.005
-                ):
-                    continue
-                written.append(
-                    edge_record(
-                        child=dataset,
-                        parent=others[proposal.parent_id],
-                        relation=proposal.relation,
-                        origin=LineageEdge.Origin.INFERRED,
-                        confidence=proposal.confidence,
-                        evidence=proposal.evidence,
-                        details=proposal.details,
-                    )
-                )
-            for stale in current.values():
-                edge_retract(edge=stale)
+            by_child: dict[int, dict[int, InferredEdge]] = {}
+            for edge in infer_edges(nodes=nodes, pairs=pairs, declared=declared, threshold=threshold):
+                by_child.setdefault(edge.child, {})[edge.parent] = edge
+            return by_child
+
+        public_edges = infer(public)
+        for child in datasets:  # a dataset no longer public loses its public-scope edges
+            written += _write_child_edges(child=datasets[child], proposed=public_edges.get(child, {}), scope_id=None, datasets=datasets)
+        for owner in sorted(owners):
+            scope_ids = public | {pk for pk, d in datasets.items() if not d.is_public and d.owner_id == owner}
+            scoped = infer(scope_ids)
+            overridden = {c for c in scope_ids if _signature(scoped.get(c, {})) != _signature(public_edges.get(c, {}))}
+            ScopeOverride.objects.filter(owner_id=owner, dataset_id__in=datasets).exclude(dataset_id__in=overridden).delete()
+            ScopeOverride.objects.bulk_create(
+                [ScopeOverride(owner_id=owner, dataset_id=c) for c in sorted(overridden)], ignore_conflicts=True
+            )
+            for child in members & set(datasets):
+                proposed = scoped.get(child, {}) if child in overridden else {}
+                written += _write_child_edges(child=datasets[child], proposed=proposed, scope_id=owner, datasets=datasets)
     return written
 
 
-# --- Benchmark contamination -------------------------------------------------------------------
-
-
-def contamination_scan_request(
-    *, user, dataset: Dataset, benchmarks: list[Benchmark], ngram_size: int = 13
-) -> list[ContaminationFinding]:
-    """Record one queued finding per benchmark and enqueue their scans (after commit) on the ingest queue."""
-    from lineage.tasks import contamination_scan_task
-
+def dataset_release_declare(*, user, dataset: Dataset, released_on: datetime.date) -> DatasetRelease:
+    """The owner declares when ``dataset`` was released; the inferred edges around it are re-decided
+    (of two overlapping datasets that both have a date, the older is the parent)."""
     if user is None or not user.is_authenticated:
-        raise Forbidden("log in to start a contamination scan")
-    if not benchmarks:
-        raise InvalidInput("name at least one benchmark to scan against")
-    if isinstance(ngram_size, bool) or not isinstance(ngram_size, int) or not 3 <= ngram_size <= 50:
-        raise InvalidInput(f"ngram_size must be an integer between 3 and 50, got {ngram_size!r}")
-    if dataset.status != Dataset.Status.READY:
-        raise InvalidInput(f"dataset {dataset.slug!r} is not ingested yet (status {dataset.status})")
+        raise Forbidden("log in to declare a release date")
+    if dataset.owner_id != user.pk and not user.is_staff:
+        raise Forbidden(f"only the owner of {dataset.slug!r} may declare its release date")
+    if not isinstance(released_on, datetime.date) or released_on > timezone.now().date():
+        raise InvalidInput(f"released_on must be a date not in the future, got {released_on!r}")
     with transaction.atomic():
-        findings = [
-            ContaminationFinding.objects.create(dataset=dataset, benchmark=b, ngram_size=ngram_size, created_by=user)
-            for b in benchmarks
-        ]
-
-        def enqueue() -> None:
-            for finding in findings:
-                result = contamination_scan_task.delay(finding.pk)
-                ContaminationFinding.objects.filter(pk=finding.pk).update(task_id=result.id or "")
-
-        transaction.on_commit(enqueue)
-    return findings
-
-
-def contamination_scan_run(*, finding_id: int) -> ContaminationFinding:
-    """Run one queued scan: stream the benchmark into an n-gram index, stream the dataset against it."""
-    finding = ContaminationFinding.objects.select_related("dataset", "benchmark").get(pk=finding_id)
-    if finding.status == ContaminationFinding.Status.DONE:
-        return finding
-    ContaminationFinding.objects.filter(pk=finding.pk).update(status=ContaminationFinding.Status.RUNNING, error="")
-    try:
-        index = benchmark_ngrams(items=benchmark_iter_items(benchmark=finding.benchmark), ngram_size=finding.ngram_size)
-        result = scan_dataset(dataset=finding.dataset, index=index)
-    except Exception as exc:
-        ContaminationFinding.objects.filter(pk=finding.pk).update(
-            status=ContaminationFinding.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
+        release, _ = DatasetRelease.objects.update_or_create(
+            dataset=dataset, defaults={"released_on": released_on, "declared_by": user}
         )
-        raise
-    ContaminationFinding.objects.filter(pk=finding.pk).update(
-        status=ContaminationFinding.Status.DONE,
-        items_total=result.items_total,
-        items_contaminated=result.items_contaminated,
-        samples_total=result.samples_total,
-        samples_hitting=result.samples_hitting,
-        ratio=result.ratio,
-        examples=result.examples,
-        finished_at=timezone.now(),
-    )
-    finding.refresh_from_db()
-    return finding
+        signature = DatasetSignature.objects.filter(dataset=dataset).first()
+        threshold = (signature.params or {}).get("threshold") if signature else None
+        edges_infer(dataset_ids=[dataset.pk], threshold=threshold or MinHashParams().threshold)
+    return release
+
+
+def _signature(edges: dict[int, InferredEdge]) -> set[tuple]:
+    return {(e.parent, e.relation, e.confidence, e.evidence) for e in edges.values()}
+
+
+def _write_child_edges(*, child: Dataset, proposed: dict[int, InferredEdge], scope_id, datasets: dict) -> list[LineageEdge]:
+    """Make the current inferred edges of ``child`` in ``scope_id`` equal ``proposed`` (history kept)."""
+    current = {
+        e.parent_id: e
+        for e in LineageEdge.objects.filter(
+            child=child, origin=LineageEdge.Origin.INFERRED, scope_id=scope_id, superseded_at__isnull=True
+        )
+    }
+    written = []
+    for parent_id, edge in proposed.items():
+        existing = current.pop(parent_id, None)
+        if (
+            existing is not None
+            and existing.relation == edge.relation
+            and abs(existing.confidence - edge.confidence) < 0.005
+            and existing.details.get("direction_basis") == edge.details["direction_basis"]
+            and existing.details.get("sources") == edge.details["sources"]
+        ):
+            continue
+        written.append(
+            edge_record(
+                child=child,
+                parent=datasets[parent_id],
+                relation=edge.relation,
+                origin=LineageEdge.Origin.INFERRED,
+                confidence=edge.confidence,
+                evidence=edge.evidence,
+                details=edge.details,
+                scope_id=scope_id,
+            )
+        )
+    for stale in current.values():
+        edge_retract(edge=stale)
+    return written

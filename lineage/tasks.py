@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from lineage.services import contamination_scan_run, dataset_overlap_index
+from lineage.contamination_services import contamination_scan_run
+from lineage.services import dataset_overlap_index
 
 
 @shared_task(name="lineage.tasks.dataset_overlap_index_task", acks_late=True)

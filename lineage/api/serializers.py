@@ -22,6 +22,9 @@ class ContaminationScanSerializer(serializers.Serializer):
     dataset = serializers.SlugField()
     benchmarks = serializers.ListField(child=serializers.SlugField(), min_length=1)
     ngram_size = serializers.IntegerField(required=False, default=13, min_value=3, max_value=50)
+    semantic = serializers.BooleanField(
+        required=False, default=False, help_text="add the MiniLM paraphrase signal (nearest item above a calibrated cosine)"
+    )
 
 
 class EdgeSerializer(serializers.Serializer):
@@ -38,3 +41,8 @@ class EdgeSerializer(serializers.Serializer):
     created_by = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     superseded_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReleaseDeclareSerializer(serializers.Serializer):
+    dataset = serializers.SlugField(help_text="slug of your dataset")
+    released_on = serializers.DateField(help_text="YYYY-MM-DD; evidence for the direction of inferred edges")

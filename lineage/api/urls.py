@@ -9,5 +9,7 @@ urlpatterns = [
     path("lineage/edges/import/", views.EdgeImportView.as_view(), name="api-lineage-edges-import"),
     path("lineage/overlap/", views.OverlapView.as_view(), name="api-lineage-overlap"),
     path("lineage/contamination/", views.ContaminationView.as_view(), name="api-lineage-contamination"),
+    path("lineage/contamination/items/", views.ContaminationItemsView.as_view(), name="api-lineage-contamination-items"),
+    path("lineage/release/", views.ReleaseView.as_view(), name="api-lineage-release"),
     path("lineage/export/", views.ExportView.as_view(), name="api-lineage-export"),
 ]

@@ -17,6 +17,7 @@ from lineage.api.serializers import (
     EdgeCreateSerializer,
     EdgeImportSerializer,
     EdgeSerializer,
+    ReleaseDeclareSerializer,
 )
 
 DATASETS = OpenApiParameter("dataset", str, many=True, description="target dataset slug (repeatable)")
@@ -151,11 +152,63 @@ class ContaminationView(APIView):
             dataset=dataset,
             benchmarks=[found[s] for s in dict.fromkeys(data["benchmarks"])],
             ngram_size=data["ngram_size"],
+            semantic=data["semantic"],
         )
         for finding in findings:
             finding.refresh_from_db()
         return Response(
             {"findings": [selectors.finding_as_dict(f) for f in findings]}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ContaminationItemsView(APIView):
+    """Every flagged benchmark item of a dataset, with the matching text on both sides (paginated)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("dataset", str, required=True),
+            OpenApiParameter("benchmark", str, description="one benchmark (default: the latest scan of each)"),
+            OpenApiParameter("finding", int, description="one scan by id"),
+            OpenApiParameter("signal", str, description="ngram or semantic"),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=dict,
+    )
+    def get(self, request):
+        params = request.query_params
+        hits = selectors.contamination_hits(
+            viewer=request.user,
+            dataset=_one_dataset(request),
+            benchmark=params.get("benchmark", ""),
+            finding_id=params.get("finding"),
+            signal=params.get("signal", ""),
+        )
+        paginator = LimitOffsetPagination()
+        paginator.default_limit = 50
+        paginator.max_limit = 500
+        page = paginator.paginate_queryset(hits, request, view=self)
+        return paginator.get_paginated_response([selectors.hit_as_dict(h) for h in page])
+
+
+class ReleaseView(APIView):
+    """Declare a dataset's release date (owner only); the inferred edges around it are re-decided."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=ReleaseDeclareSerializer, responses={201: dict})
+    def post(self, request):
+        serializer = ReleaseDeclareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        release = services.dataset_release_declare(
+            user=request.user, dataset=dataset_get(viewer=request.user, slug=data["dataset"]), released_on=data["released_on"]
+        )
+        return Response(
+            {"dataset": data["dataset"], "released_on": release.released_on.isoformat()}, status=status.HTTP_201_CREATED
         )
 
 

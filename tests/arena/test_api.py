@@ -110,14 +110,16 @@ def test_samples_are_paginated(user):
 
 
 def test_private_dataset_is_invisible_to_others(user, other_user):
-    _upload(_client(user), visibility="private")
+    slug = _upload(_client(user), visibility="private").json()["slug"]
+    assert slug.startswith("set-")  # a private dataset's slug carries a random suffix: it never holds a bare name
     for client in (_client(), _client(other_user)):
         assert client.get("/api/v1/datasets/").json()["count"] == 0
-        assert client.get("/api/v1/datasets/set/").status_code == 404
-        assert client.get("/api/v1/datasets/set/samples/").status_code == 404
-        assert client.patch("/api/v1/datasets/set/", {"name": "x"}, format="json").status_code in (401, 404)
-        assert client.delete("/api/v1/datasets/set/").status_code in (401, 404)
-    assert _client(user).get("/api/v1/datasets/set/samples/").json()["count"] == 45
+        assert client.get(f"/api/v1/datasets/{slug}/").status_code == 404
+        assert client.get(f"/api/v1/datasets/{slug}/samples/").status_code == 404
+        assert client.patch(f"/api/v1/datasets/{slug}/", {"name": "x"}, format="json").status_code in (401, 404)
+        assert client.delete(f"/api/v1/datasets/{slug}/").status_code in (401, 404)
+    assert _client(user).get(f"/api/v1/datasets/{slug}/samples/").json()["count"] == 45
+    assert _upload(_client(other_user), name="Set").json()["slug"] == "set"  # nothing reveals the private one
 
 
 def test_only_owner_changes_public_dataset(user, other_user):

@@ -55,12 +55,12 @@ def test_login_upload_list_export_round_trip(live_server, user, config_home, dat
 
     code, out, err = run(capsys, "upload", str(data_file), "--name", "Greetings", "--private", "--domain", "general")
     assert code == 0, err
-    assert out.strip() == "greetings\tready, 3 samples"
-    dataset = Dataset.objects.get(slug="greetings")
+    dataset = Dataset.objects.get(name="Greetings")  # private: its slug carries a random suffix
+    assert out.strip() == f"{dataset.slug}\tready, 3 samples" and dataset.slug.startswith("greetings-")
     assert dataset.visibility == "private" and [d.name for d in dataset.domains.all()] == ["general"]
 
     code, out, _ = run(capsys, "datasets", "--json")
-    assert code == 0 and [d["slug"] for d in json.loads(out)] == ["greetings"]
+    assert code == 0 and [d["slug"] for d in json.loads(out)] == [dataset.slug]
     code, out, _ = run(capsys, "datasets")
     assert code == 0 and "greetings" in out and "private" in out
 
@@ -68,15 +68,15 @@ def test_login_upload_list_export_round_trip(live_server, user, config_home, dat
     out_file.parent.mkdir()
     info_file.write_text(json.dumps({"existing": {"file_name": "x.json"}}))
     code, _, err = run(
-        capsys, "export", "greetings", "--format", "alpaca", "-o", str(out_file), "--dataset-info", str(info_file)
+        capsys, "export", dataset.slug, "--format", "alpaca", "-o", str(out_file), "--dataset-info", str(info_file)
     )
     assert code == 0, err
     assert "wrote 3 alpaca records" in err
     exported = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert exported[1]["history"] == [["Count to 2.", "1 2"]] and exported[1]["output"] == "1 2 3"
     info = json.loads(info_file.read_text())
-    assert set(info) == {"existing", "greetings"}
-    assert info["greetings"]["file_name"] == "greetings.jsonl" and info["greetings"]["formatting"] == "alpaca"
+    assert set(info) == {"existing", dataset.slug}
+    assert info[dataset.slug]["file_name"] == "greetings.jsonl" and info[dataset.slug]["formatting"] == "alpaca"
     assert not list(out_file.parent.glob("*.part"))
 
 

@@ -43,11 +43,12 @@ def make_dataset():
 
 @pytest.fixture
 def family(user, make_dataset):
-    """A; B = 30% of A; C = 40 other A samples + 20 B samples + 40 new; D unrelated."""
+    """A (100); B = 30 of A's samples (a subset); D (120) unrelated to A;
+    C = 40 other samples of A + 40 of D's (a mixture of A and D, half from each)."""
     a_samples = synthetic_samples(100, seed=1)
     b_samples = a_samples[:30]
-    c_samples = a_samples[50:90] + b_samples[:20] + synthetic_samples(40, seed=3)
-    d_samples = synthetic_samples(80, seed=4)
+    d_samples = synthetic_samples(120, seed=4)
+    c_samples = a_samples[50:90] + d_samples[:40]
     return {
         "A": make_dataset(user, "fam-a", a_samples),
         "B": make_dataset(user, "fam-b", b_samples),

@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
+from arena.models import Dataset
 from lineage.models import ContaminationFinding
 from lineage.selectors import contamination_report, lineage_graph
 from lineage.services import contamination_scan_request, contamination_scan_run, edge_declare
@@ -103,7 +104,7 @@ def test_contamination_api(user, other_user, make_dataset, benchmark, django_cap
     samples = synthetic_samples(20, seed=37)
     samples[0]["instruction"] = ITEMS[3]["prompt"]
     make_dataset(user, "mine", samples)
-    make_dataset(user, "hidden", synthetic_samples(5, seed=38), visibility="private")
+    hidden = make_dataset(user, "hidden", synthetic_samples(5, seed=38), visibility="private").slug
     client = APIClient()
     client.force_authenticate(user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -117,8 +118,8 @@ def test_contamination_api(user, other_user, make_dataset, benchmark, django_cap
     assert bad.status_code == 400
     other = APIClient()
     other.force_authenticate(other_user)
-    assert other.get("/api/v1/lineage/contamination/", {"dataset": "hidden"}).status_code == 404
-    assert other.post("/api/v1/lineage/contamination/", {"dataset": "hidden", "benchmarks": ["gsm-mini"]}, format="json").status_code == 404
+    assert other.get("/api/v1/lineage/contamination/", {"dataset": hidden}).status_code == 404
+    assert other.post("/api/v1/lineage/contamination/", {"dataset": hidden, "benchmarks": ["gsm-mini"]}, format="json").status_code == 404
 
 
 @pytest.mark.django_db
@@ -131,3 +132,73 @@ def test_broken_benchmark_fails_loudly(user, make_dataset):
         contamination_scan_run(finding_id=finding.pk)
     finding.refresh_from_db()
     assert finding.status == "failed" and "line 2" in finding.error
+
+
+@pytest.mark.django_db
+def test_item_sharing_a_phrase_with_a_copied_item_is_not_flagged(user, make_dataset):
+    shared = "the quick brown fox jumps over the lazy dog near the old river bank today"  # 15 words
+    items = [
+        {"id": "planted", "prompt": f"Story one: {shared} and then it ran home to sleep in the barn with the cows."},
+        {"id": "clean", "prompt": f"Story two: {shared} but a completely different ending follows here, told in new words."},
+    ]
+    bench = _benchmark("phrases", items)
+    samples = synthetic_samples(10, seed=40)
+    samples[2]["instruction"] = items[0]["prompt"]  # only the first item is copied
+    dataset = make_dataset(user, "phrase-copy", samples)
+    finding = contamination_scan_run(finding_id=ContaminationFinding.objects.create(dataset=dataset, benchmark=bench).pk)
+    assert finding.items_contaminated == 1
+    assert [(h.item_id, h.signal) for h in finding.hits.all()] == [("planted", "ngram")]
+
+
+@pytest.mark.django_db
+def test_every_flagged_item_is_listed_with_both_texts_paginated(user, other_user, make_dataset):
+    items = [{"id": f"q{i}", "prompt": _item_prompt(i), "answer": str(i)} for i in range(30)]
+    bench = _benchmark("big-bench", items)
+    samples = synthetic_samples(40, seed=41)
+    for i in range(25):  # 25 of 30 items planted: more than the 10 examples kept on the finding
+        samples[i]["instruction"] = "Solve this: " + items[i]["prompt"]
+    make_dataset(user, "many-leaks", samples)
+    leaks = make_dataset(user, "private-leaks", samples[:5] + synthetic_samples(3, seed=42), visibility="private")
+    assert leaks.slug.startswith("private-leaks-") and leaks.slug != "private-leaks"  # private slugs get a random suffix
+    client = APIClient()
+    client.force_authenticate(user)
+    finding = contamination_scan_run(
+        finding_id=ContaminationFinding.objects.create(dataset=Dataset.objects.get(slug="many-leaks"), benchmark=bench).pk
+    )
+    assert finding.items_contaminated == 25 and len(finding.examples) == 10
+    seen, url, params = [], "/api/v1/lineage/contamination/items/", {"dataset": "many-leaks", "limit": 10}
+    while url:
+        body = client.get(url, params).json()
+        seen += body["results"]
+        url, params = body["next"], None
+    assert len(seen) == 25 == body["count"]
+    assert [h["item_id"] for h in seen] == [f"q{i}" for i in range(25)]
+    first = seen[0]
+    assert first["signal"] == "ngram" and first["item_text"].startswith(items[0]["prompt"])
+    assert items[0]["prompt"] in first["sample_text"] and len(first["matched_ngram"].split()) == 13
+    assert client.get("/api/v1/lineage/contamination/items/", {"dataset": "many-leaks", "signal": "vibes"}).status_code == 400
+    other = APIClient()
+    other.force_authenticate(other_user)
+    assert other.get("/api/v1/lineage/contamination/items/", {"dataset": leaks.slug}).status_code == 404
+    assert other.get("/api/v1/lineage/contamination/items/", {"dataset": "many-leaks"}).json()["count"] == 25
+
+
+@pytest.mark.django_db
+def test_semantic_signal_finds_paraphrases_and_names_its_signal(user, make_dataset):
+    from tests.lineage.paraphrases import ITEMS, NEGATIVES
+
+    bench = _benchmark("para", [{"id": f"p{i}", "prompt": original} for i, (original, _, _) in enumerate(ITEMS[:8])])
+    samples = synthetic_samples(12, seed=43)
+    samples[0]["instruction"] = ITEMS[0][0]  # verbatim
+    samples[1]["instruction"] = ITEMS[1][1]  # light paraphrase
+    samples[2]["instruction"] = ITEMS[2][1]
+    for row, negative in enumerate(NEGATIVES[:5], start=3):
+        samples[row]["instruction"] = negative
+    dataset = make_dataset(user, "paraphrased", samples)
+    finding = ContaminationFinding.objects.create(dataset=dataset, benchmark=bench, semantic_threshold=0.72)
+    finding = contamination_scan_run(finding_id=finding.pk)
+    hits = {(h.item_id, h.signal): h for h in finding.hits.all()}
+    assert set(hits) == {("p0", "ngram"), ("p0", "semantic"), ("p1", "semantic"), ("p2", "semantic")}
+    assert hits[("p1", "semantic")].score >= 0.9 and hits[("p1", "semantic")].sample_text.startswith(ITEMS[1][1])
+    assert (finding.items_contaminated, finding.items_ngram, finding.items_semantic) == (3, 1, 3)
+    assert finding.embedder["embedder"] == "all-MiniLM-L6-v2"

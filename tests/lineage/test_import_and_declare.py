@@ -58,7 +58,7 @@ def test_import_errors_are_line_numbered_and_nothing_is_written(user, trio):
         {"target": "child-set", "source": "parent-set", "relationship": "cousin"},
         {"target": "child-set", "source": "parent-set", "relationship": "subset", "confidence": 1.5},
         {"target": "their-set", "source": "parent-set", "relationship": "subset"},
-        {"target": "child-set", "source": "their-secret", "relationship": "subset"},
+        {"target": "child-set", "source": trio["secret"].slug, "relationship": "subset"},
         {"target": "child-set", "source": "child-set", "relationship": "subset"},
         {"target": "child-set", "source": "parent-set", "relationship": "subset", "colour": "red"},
         [1, 2],
@@ -72,7 +72,7 @@ def test_import_errors_are_line_numbered_and_nothing_is_written(user, trio):
     assert "line 4: unknown relationship 'cousin'" in message
     assert "line 5: confidence must be a number between 0 and 1" in message
     assert "line 6: only the owner of 'their-set'" in message
-    assert "line 7: source dataset 'their-secret' does not exist" in message  # private: indistinguishable
+    assert f"line 7: source dataset '{trio['secret'].slug}' does not exist" in message  # private: indistinguishable
     assert "line 8: target and source are the same" in message
     assert "line 9: unknown field(s) colour" in message
     assert "line 10: expected a JSON object" in message
@@ -142,7 +142,7 @@ def test_edge_create_api_owner_only(user, other_user, trio):
     client.force_authenticate(user)
     response = client.post("/api/v1/lineage/edges/", body, format="json")
     assert response.status_code == 201 and response.json()["origin"] == "declared"
-    response = client.post("/api/v1/lineage/edges/", dict(body, parent="their-secret"), format="json")
+    response = client.post("/api/v1/lineage/edges/", dict(body, parent=trio["secret"].slug), format="json")
     assert response.status_code == 404
     response = client.post("/api/v1/lineage/edges/", dict(body, relation="cousin"), format="json")
     assert response.status_code == 400
