@@ -37,12 +37,12 @@ HOST = "127.0.0.1"
 SEED_SCRIPT = """
 import io, json
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from arena.api_tokens import token_create
 from arena.services import dataset_register
 tokens = []
 for n in range({users}):
     user = get_user_model().objects.create_user(f"load{{n}}", password="load-password")
-    tokens.append(Token.objects.create(user=user).key)
+    tokens.append(token_create(user=user, name='load').key)
 slugs = []
 owner = get_user_model().objects.get(username="load0")
 for d in range({datasets}):
