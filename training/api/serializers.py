@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from arena.api.lease_fields import LEASE_FIELDS, LeaseFieldsMixin
 from training.models import BaseModel, Benchmark, EvalResult, Job, Recipe
 
 LOG_TAIL_LINES = 50
@@ -64,7 +65,7 @@ class EvalResultSerializer(serializers.ModelSerializer):
         fields = ["benchmark", "domain", "score", "n_items", "stderr", "details"]
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(LeaseFieldsMixin, serializers.ModelSerializer):
     dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     base_model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     recipe = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -76,7 +77,7 @@ class JobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "dataset", "base_model", "recipe", "seed", "benchmarks", "batch", "created_by", "status",
             "progress", "stage", "error", "cancel_requested", "attempts", "device", "config_hash",
-            "created_at", "started_at", "finished_at",
+            "created_at", "started_at", "finished_at", *LEASE_FIELDS,
         ]
 
 
