@@ -265,7 +265,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env_str("ARENA_UPLOAD_RATE", "60/hour"),
         "job_launch": env_str("ARENA_JOB_LAUNCH_RATE", "120/hour"),
-        "scoring_start": env_str("ARENA_SCORING_START_RATE", "300/hour"),
         # Password guessing: per client address and per username, on the login page and the token endpoint.
         "login": env_str("ARENA_LOGIN_RATE", "10/minute"),
         "login_user": env_str("ARENA_LOGIN_USER_RATE", "20/hour"),

@@ -50,7 +50,7 @@ class TokenLoginView(APIView):
         data = serializer.validated_data
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            raise InvalidInput("unable to log in with the given username and password")
+            raise InvalidInput("Unable to log in with the given username and password.")
         issued = api_tokens.token_create(user=user, name=data.get("name") or "login",
                                          expires_in_days=data.get("expires_in_days"))
         return Response(_issued(issued))
