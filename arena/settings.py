@@ -280,6 +280,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one name per choice set, so the schema is stable and `check --deploy` has no naming-collision warnings
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetStatusEnum": "arena.models.Dataset.Status",
+        "VisibilityEnum": "arena.models.Dataset.Visibility",
+        "ScoringRunStatusEnum": "scoring.models.ScoringRun.Status",
+        "JobStatusEnum": "training.models.Job.Status",
+    },
 }
 
 # The default cache holds rate-limit counters and workers' "waiting for ..." notes: in production it must be
