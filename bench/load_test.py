@@ -131,6 +131,7 @@ def running_server(env: dict, *, port: int, workers: int, threads: int, log_path
             str(threads),
             "--timeout",
             "120",
+            "--preload",
             "--log-level",
             "warning",
         ],
