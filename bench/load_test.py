@@ -132,6 +132,8 @@ def running_server(env: dict, *, port: int, workers: int, threads: int, log_path
             "--timeout",
             "120",
             "--preload",
+            "--keep-alive",  # longer than the clients' idle gaps: no reset of a reused keep-alive connection
+            "75",
             "--log-level",
             "warning",
         ],
