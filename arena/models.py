@@ -83,6 +83,12 @@ class Dataset(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     ingested_at = models.DateTimeField(null=True, blank=True)
 
+    # Lease (arena.leases): the worker running this ingest and its last heartbeat (null: nobody holds it);
+    # ``waiting``: what it waits for ("waiting for the broker ...") while infrastructure is unreachable.
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    waiting = models.CharField(max_length=300, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["visibility", "status"])]
@@ -101,3 +107,24 @@ class Dataset(models.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == self.Visibility.PUBLIC
+
+
+class ApiToken(models.Model):
+    """A named REST API token (``Authorization: Token <key>``). Only a SHA-256 of the key is stored; the key is
+    shown once, at creation. A token may expire; it is revoked on request, on rotation and on a password change."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, help_text="the key's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...) of {self.user_id}"

@@ -22,6 +22,7 @@ from arena.ingest.pipeline import ingest_file
 from arena.ingest.repair import DEFAULT_POLICY
 from arena.locks import advisory_xact_lock
 from arena.models import Dataset, Domain
+from arena.resilience import TRANSIENT_INFRA_ERRORS
 from arena.storage import (
     dataset_own_paths,
     dataset_storage_paths,
@@ -255,6 +256,8 @@ def dataset_ingest(*, dataset_id: int, progress: Callable[[float, int], None] | 
         _fail(dataset, str(exc))
         dataset.refresh_from_db()
         return dataset
+    except TRANSIENT_INFRA_ERRORS:
+        raise  # the database or broker is briefly gone: the task retries with backoff; the upload stays
     except Exception as exc:  # an unexpected failure is still recorded, with its type, then re-raised
         logger.exception("ingest of dataset %s crashed", dataset.pk)
         _fail(dataset, f"internal error during ingest: {type(exc).__name__}: {exc}")

@@ -43,10 +43,38 @@ def env_bool(name: str, default: bool) -> bool:
 
 VAR_DIR = Path(env_str("ARENA_VAR_DIR", str(BASE_DIR / "var")))
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "arena-insecure-demo-key-change-me")
+DEMO_SECRET_KEY = "arena-insecure-demo-key-change-me"
+#: Keys that are public (this file, docker-compose.yml, docs): never acceptable outside DEBUG.
+PUBLIC_SECRET_KEYS = frozenset({"", DEMO_SECRET_KEY, "change-me-in-production", "change-me"})
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", True)
+if not DEBUG and (SECRET_KEY.strip() in PUBLIC_SECRET_KEYS or len(SECRET_KEY.strip()) < 32):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is empty, a public default or shorter than 32 characters: "
+        "refusing to start. Set a long random key, e.g. "
+        "DJANGO_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
 ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# --- HTTPS (set these in production behind TLS; see README "Operations") --------------------------------
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", False)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (only enable when the proxy always sets it).
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [
+    # X_FRAME_OPTIONS is SAMEORIGIN on purpose: django-plotly-dash renders its apps in same-origin iframes.
+    "security.W019",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,7 +84,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_plotly_dash.apps.DjangoPlotlyDashConfig",
@@ -116,6 +143,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# API tokens expire after this many days unless the creator says otherwise; 0 = no default expiry.
+ARENA_TOKEN_DEFAULT_DAYS = env_int("ARENA_TOKEN_DEFAULT_DAYS", 0)
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -192,12 +221,41 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
 CELERY_TASK_ROUTES = {
+    # The sweeper (a few quick queries, every ARENA_SWEEP_SECONDS) has its own queue that every worker also
+    # consumes (`-Q ingest,sweep`, `-Q scoring,sweep`, `-Q gpu,sweep`): whichever worker is idle runs it.
+    "arena.tasks.sweep_task": {"queue": "sweep"},
     "arena.tasks.*": {"queue": "ingest"},
     "lineage.tasks.*": {"queue": "ingest"},
     "scoring.tasks.*": {"queue": "scoring"},
     "training.tasks.*": {"queue": "gpu"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+# A worker that cannot reach the broker at start or later keeps retrying instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Leases: a worker running an ingest, a scoring chunk or a training job records itself and a heartbeat
+# (every ARENA_HEARTBEAT_SECONDS); the sweeper (celery beat, every ARENA_SWEEP_SECONDS) re-queues work whose
+# heartbeat is older than ARENA_LEASE_SECONDS, so a dead worker's work restarts in minutes, not hours.
+ARENA_LEASE_SECONDS = env_int("ARENA_LEASE_SECONDS", 300)
+ARENA_HEARTBEAT_SECONDS = env_int("ARENA_HEARTBEAT_SECONDS", max(1, ARENA_LEASE_SECONDS // 10))
+ARENA_SWEEP_SECONDS = env_int("ARENA_SWEEP_SECONDS", 60)
+# Transient infrastructure errors (database or broker unreachable): a task retries with exponential backoff
+# (1 s, 2 s, 4 s ... at most ARENA_INFRA_RETRY_MAX_DELAY s apart) up to ARENA_INFRA_RETRIES times, then fails.
+ARENA_INFRA_RETRIES = env_int("ARENA_INFRA_RETRIES", 10)
+ARENA_INFRA_RETRY_MAX_DELAY = env_int("ARENA_INFRA_RETRY_MAX_DELAY", 60)
+# The services that find and re-queue stale work, one per app (dotted paths, called with ``cutoff=``).
+ARENA_SWEEPERS: list[str] = [
+    "arena.sweeps.datasets_sweep",
+    "scoring.sweeps.scoring_chunks_sweep",
+    "training.sweeps.jobs_sweep",
+]
+CELERY_BEAT_SCHEDULE = {
+    "arena-sweep-stale-work": {
+        "task": "arena.tasks.sweep_task",
+        "schedule": float(ARENA_SWEEP_SECONDS),
+        "options": {"queue": "sweep", "expires": float(ARENA_SWEEP_SECONDS)},
+    },
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -205,7 +263,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # --- REST --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "arena.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -215,6 +273,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env_str("ARENA_UPLOAD_RATE", "60/hour"),
         "job_launch": env_str("ARENA_JOB_LAUNCH_RATE", "120/hour"),
+        # Password guessing: per client address and per username, on the login page and the token endpoint.
+        "login": env_str("ARENA_LOGIN_RATE", "10/minute"),
+        "login_user": env_str("ARENA_LOGIN_USER_RATE", "20/hour"),
+        "tokens": env_str("ARENA_TOKEN_RATE", "60/hour"),
     },
     "EXCEPTION_HANDLER": "arena.api.errors.exception_handler",
 }
@@ -230,16 +292,30 @@ SPECTACULAR_SETTINGS = {
         "fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif",
         "headings": {"fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif"}}}},
     "COMPONENT_SPLIT_REQUEST": True,
+    # one name per choice set, so the schema is stable and `check --deploy` has no naming-collision warnings
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetStatusEnum": "arena.models.Dataset.Status",
+        "VisibilityEnum": "arena.models.Dataset.Visibility",
+        "ScoringRunStatusEnum": "scoring.models.ScoringRun.Status",
+        "JobStatusEnum": "training.models.Job.Status",
+    },
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
-        if not os.environ.get("REDIS_CACHE_URL")
-        else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("REDIS_CACHE_URL", "arena"),
+# The default cache holds rate-limit counters and workers' "waiting for ..." notes: in production it must be
+# shared by every gunicorn process and worker (REDIS_CACHE_URL); a process-local cache fails `check --deploy`.
+# ARENA_CACHE=database uses a table (`manage.py createcachetable`) instead of Redis.
+if os.environ.get("REDIS_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_CACHE_URL"],
+            "KEY_PREFIX": env_str("ARENA_CACHE_PREFIX", "arena"),
+        }
     }
-}
+elif env_str("ARENA_CACHE", "") == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "arena_cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "arena"}}
 
 # --- Dash --------------------------------------------------------------------
 PLOTLY_DASH = {"serve_locally": True, "cache_timeout_initial_arguments": 60}

@@ -109,6 +109,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("DJANGO_SECRET_KEY", __import__("secrets").token_urlsafe(50))
     import django
 
     django.setup()

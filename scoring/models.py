@@ -37,6 +37,12 @@ class ScoringRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Lease (arena.leases): the worker running this finalize and its last heartbeat (null: nobody holds it);
+    # ``waiting``: what it waits for ("waiting for the broker ...") while infrastructure is unreachable.
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    waiting = models.CharField(max_length=300, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -77,6 +83,12 @@ class ScoringChunk(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+
+    # Lease (arena.leases): the worker running this chunk and its last heartbeat (null: nobody holds it);
+    # ``waiting``: what it waits for ("waiting for the broker ...") while infrastructure is unreachable.
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    waiting = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["run", "group", "start"]

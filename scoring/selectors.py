@@ -61,6 +61,17 @@ def scoring_run_get(*, viewer, run_id: int) -> ScoringRun:
     return run
 
 
+def scoring_run_waiting(*, run: ScoringRun) -> str:
+    """What an active run waits for: its merge's note, else the first unfinished chunk's (broker or database)."""
+    from arena.resilience import waiting_message
+
+    message = waiting_message(run)
+    if message:
+        return message
+    chunk = run.chunks.exclude(status=ScoringChunk.Status.DONE).only("pk", "waiting").first()
+    return waiting_message(chunk) if chunk else ""
+
+
 def scoring_run_chunk_counts(*, run: ScoringRun) -> dict:
     statuses = list(run.chunks.values_list("status", flat=True))
     return {

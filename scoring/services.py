@@ -21,6 +21,7 @@ from django.utils import timezone
 from arena.errors import ArenaError, Conflict, Forbidden, InvalidInput, NotFound
 from arena.exports import samples_export_lines
 from arena.models import Dataset
+from arena.resilience import TRANSIENT_INFRA_ERRORS
 from arena.storage import delete_quietly, iter_batches, open_parquet, temporary_path
 from scoring import chunk_scoring
 from scoring.aggregate_stats import column_stats
@@ -208,6 +209,8 @@ def scoring_chunk_execute(*, chunk_id: int) -> ScoringChunk | None:
     began = time.perf_counter()
     try:
         result, timings = _score_chunk(chunk=chunk, run=run)
+    except TRANSIENT_INFRA_ERRORS:
+        raise  # the database or broker is briefly gone: the task retries this chunk with backoff
     except Exception as exc:
         logger.exception("scoring chunk %s failed", chunk.pk)
         message = f"chunk {chunk.group} rows {chunk.start}-{chunk.end}: {type(exc).__name__}: {exc}"
@@ -328,6 +331,8 @@ def scoring_run_finalize(*, run_id: int) -> ScoringRun | None:
         for spec in run.scorers:
             if spec["scope"] != "setwise":
                 stats[spec["name"]] = column_stats(scores_file=scores_file, scorer=spec["name"])
+    except TRANSIENT_INFRA_ERRORS:
+        raise
     except Exception as exc:
         logger.exception("finalizing scoring run %s failed", run.pk)
         for name in reduced.values():
@@ -481,7 +486,8 @@ def scoring_run_resume(*, run: ScoringRun, user=None) -> ScoringRun:
         run.finished_at = None
         run.status = ScoringRun.Status.RUNNING if pending else ScoringRun.Status.FINALIZING
         run.save(update_fields=["error", "finished_at", "status"])
-        ScoringChunk.objects.filter(pk__in=pending).update(status=ScoringChunk.Status.PENDING, error="")
+        # a user's resume overrides the leases of chunks a dead worker held (arena.leases)
+        ScoringChunk.objects.filter(pk__in=pending).update(status=ScoringChunk.Status.PENDING, error="", heartbeat_at=None)
     if pending:
         _enqueue_chunks(run=run, chunk_ids=pending)
     else:

@@ -113,8 +113,8 @@ def celery_worker(_isolated_storage, tmp_path, settings):
     _reset_connections(app)
     workers: list = []
 
-    def start(*, queues: list[str], extra_args: list[str] | None = None):
-        env = worker_env(storage_dir=str(_isolated_storage), tmp_dir=str(tmp_path / "tmp"))
+    def start(*, queues: list[str], extra_args: list[str] | None = None, env: dict | None = None):
+        env = {**worker_env(storage_dir=str(_isolated_storage), tmp_dir=str(tmp_path / "tmp")), **(env or {})}
         worker = WorkerProcess(
             queues=queues, env=env, log_path=tmp_path / f"worker-{len(workers)}.log", extra_args=extra_args or []
         )

@@ -19,3 +19,10 @@ def ready_dataset(*, owner, name: str, content: bytes | str, filename: str = "da
     dataset = dataset_register(owner=owner, upload=upload, filename=filename, name=name, ingest_now=True, **fields)
     assert dataset.status == Dataset.Status.READY, dataset.error
     return dataset
+
+
+def api_token_key(user, name: str = "test") -> str:
+    """A working REST API token key for ``user`` (``Authorization: Token <key>``)."""
+    from arena.api_tokens import token_create
+
+    return token_create(user=user, name=name).key

@@ -33,9 +33,9 @@ class JobReporter:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending and not self._fields:
+        if not self._pending and not self._fields and time.monotonic() - self._last_flush < self.interval:
             return
-        fields = dict(self._fields)
+        fields = dict(self._fields, heartbeat_at=timezone.now())  # the job's lease heartbeat (arena.leases)
         if self._pending:
             current = Job.objects.filter(pk=self.job_id).values_list("logs", flat=True).first() or ""
             fields["logs"] = (current + "\n".join(self._pending) + "\n")[-MAX_LOG_CHARS:]

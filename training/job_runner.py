@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from arena.errors import ArenaError
+from arena.resilience import TRANSIENT_INFRA_ERRORS
 from arena.storage import delete_quietly, job_weights_dir, job_work_dir
 from training.evaluation.common import EvaluationCancelled
 from training.job_progress import JobReporter
@@ -135,6 +136,8 @@ def job_run(*, job_id: int) -> Job:
             _execute(job, reporter)
     except EvaluationCancelled:
         _finish(status=Job.Status.CANCELLED, reporter=reporter, message="cancelled during evaluation", stage="cancelled")
+    except TRANSIENT_INFRA_ERRORS:
+        raise  # database/broker briefly gone: the task retries with backoff and the job resumes from its checkpoint
     except Exception as exc:  # every failure ends the job with a message, never a stuck 'running' row
         failure = _failure_message(exc)
         if failure.startswith("internal error"):

@@ -156,6 +156,12 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Lease (arena.leases): the worker running this job and its last heartbeat (null: nobody holds it);
+    # ``waiting``: what it waits for ("waiting for the broker ...") while infrastructure is unreachable.
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    waiting = models.CharField(max_length=300, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["base_model", "status"])]

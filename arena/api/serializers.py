@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from arena.api.lease_fields import LEASE_FIELDS, LeaseFieldsMixin
 from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.ingest.sources import FILE_FORMATS
@@ -68,7 +69,7 @@ class DatasetUpdateSerializer(serializers.Serializer):
     source_url = serializers.URLField(required=False, allow_blank=True)
 
 
-class DatasetSerializer(serializers.ModelSerializer):
+class DatasetSerializer(LeaseFieldsMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     parents = serializers.SerializerMethodField()
@@ -104,6 +105,7 @@ class DatasetSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "ingested_at",
+            *LEASE_FIELDS,
         ]
         read_only_fields = fields
 

@@ -1,10 +1,12 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
-from arena.api import views
+from arena.api import token_views, views
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", token_views.TokenLoginView.as_view(), name="api-token"),
+    path("auth/tokens/", token_views.TokenListCreateView.as_view(), name="api-token-list"),
+    path("auth/tokens/<int:token_id>/", token_views.TokenRevokeView.as_view(), name="api-token-revoke"),
+    path("auth/tokens/<int:token_id>/rotate/", token_views.TokenRotateView.as_view(), name="api-token-rotate"),
     path("datasets/", views.DatasetListCreateView.as_view(), name="api-dataset-list"),
     path("datasets/preview/", views.DatasetPreviewView.as_view(), name="api-dataset-preview"),
     path("datasets/<slug:slug>/", views.DatasetDetailView.as_view(), name="api-dataset-detail"),

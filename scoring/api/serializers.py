@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from arena.api.lease_fields import FINISHED, LEASE_FIELDS, LeaseFieldsMixin
 from scoring.models import ScoreAggregate, ScoringRun
 
 
@@ -18,7 +19,7 @@ class RunCreateSerializer(serializers.Serializer):
     chunk_rows = serializers.IntegerField(required=False, min_value=1, help_text="rows per chunk task")
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(LeaseFieldsMixin, serializers.ModelSerializer):
     dataset = serializers.CharField(source="dataset.slug", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     chunks = serializers.SerializerMethodField()
@@ -41,8 +42,14 @@ class RunSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            *LEASE_FIELDS,
         ]
         read_only_fields = fields
+
+    def get_waiting(self, obj: ScoringRun) -> str:
+        from scoring.selectors import scoring_run_waiting
+
+        return "" if obj.status in FINISHED else scoring_run_waiting(run=obj)
 
     def get_chunks(self, obj: ScoringRun) -> dict:
         from scoring.selectors import scoring_run_chunk_counts

@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from arena.api_tokens import token_authenticate
 from arena.client import ArenaClient, ArenaClientError
 from arena.client.cli import main
 from arena.models import Dataset
+from tests.factories import api_token_key
 
 ROWS = [
     {"instruction": "Say hi.", "input": "", "output": "hi"},
@@ -50,7 +51,8 @@ def test_login_upload_list_export_round_trip(live_server, user, config_home, dat
     code, _, err = run(capsys, "login", "--url", live_server.url, "--username", "alice", "--password", "pw-alice-123")
     assert code == 0, err
     saved = json.loads((config_home / "arena" / "config.json").read_text())
-    assert saved == {"url": live_server.url, "token": Token.objects.get(user=user).key}
+    assert set(saved) == {"url", "token"} and saved["url"] == live_server.url
+    assert token_authenticate(key=saved["token"]).user == user  # a live token of alice's
     assert oct((config_home / "arena" / "config.json").stat().st_mode & 0o777) == "0o600"
 
     code, out, err = run(capsys, "upload", str(data_file), "--name", "Greetings", "--private", "--domain", "general")
@@ -92,7 +94,7 @@ def test_server_errors_are_one_line_on_stderr_with_exit_1(
     assert code == 1
     assert err.startswith("arena: error: HTTP 40") and "log in first" in err and err.count("\n") == 1
 
-    monkeypatch.setenv("ARENA_TOKEN", Token.objects.create(user=user).key)
+    monkeypatch.setenv("ARENA_TOKEN", api_token_key(user))
     code, _, err = run(capsys, "upload", str(data_file), "--name", "x", "--domain", "astrology")
     assert code == 1 and "unknown domain tag(s) astrology" in err
     assert not Dataset.objects.exists()
@@ -156,7 +158,7 @@ def test_console_script_runs_without_stdin(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_client_library_reads_samples_and_follows_pagination(live_server, user, data_file, tmp_path, capsys):
-    token = Token.objects.create(user=user).key
+    token = api_token_key(user)
     with ArenaClient(live_server.url, token) as client:
         for n in range(3):
             copy = tmp_path / f"copy{n}.jsonl"

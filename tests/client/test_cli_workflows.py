@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
+from tests.factories import api_token_key
 
 from arena.client.cli import main
 from arena.services import dataset_register
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def logged_in(live_server, user, monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("ARENA_URL", live_server.url)
-    monkeypatch.setenv("ARENA_TOKEN", Token.objects.create(user=user).key)
+    monkeypatch.setenv("ARENA_TOKEN", api_token_key(user))
     return user
 
 

@@ -16,7 +16,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hyp_settings
-from rest_framework.authtoken.models import Token
+from tests.factories import api_token_key
 from schemathesis.checks import not_a_server_error
 
 from arena.services import dataset_register
@@ -37,7 +37,7 @@ def token(user, _connections_kept_open) -> str:
     rows = [{"instruction": f"q{i}", "input": "", "output": f"a{i}"} for i in range(5)]
     upload = io.BytesIO("".join(json.dumps(r) + "\n" for r in rows).encode())
     dataset_register(owner=user, upload=upload, filename="seed.jsonl", name="seed", ingest_now=True)
-    return Token.objects.create(user=user).key
+    return api_token_key(user)
 
 
 def _load_schema():

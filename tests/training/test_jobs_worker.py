@@ -57,6 +57,7 @@ def test_job_trains_and_evaluates_through_the_worker(celery_worker, user, tiny_b
 def test_crashed_worker_resumes_from_checkpoint(celery_worker, monkeypatch, user, tiny_base, benchmarks, make_dataset):
     recipe = recipe_create(name="resume recipe", learning_rate=3e-3, epochs=1.0, batch_size=8, max_length=48)
     monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "1")  # the broker hands an unacked task out again after 1 s
+    monkeypatch.setenv("ARENA_LEASE_SECONDS", "1")  # ... and the dead worker's lease has expired by then
     monkeypatch.setenv("ARENA_CHECKPOINT_EVERY", "5")
     monkeypatch.setenv("ARENA_FAULT_KILL_AT_STEP", "7")  # first attempt: the worker SIGKILLs itself after step 7
     first = celery_worker(queues=["gpu"])

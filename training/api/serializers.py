@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from arena.api.lease_fields import LEASE_FIELDS, LeaseFieldsMixin
 from training.models import BaseModel, Benchmark, EvalResult, Job, Recipe
 from training.recipes import RECIPE_FIELDS
 
@@ -104,7 +105,7 @@ class EvalResultSerializer(serializers.ModelSerializer):
                   "backend", "task_config", "task_config_hash", "num_fewshot", "generation_settings"]
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(LeaseFieldsMixin, serializers.ModelSerializer):
     dataset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     base_model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     recipe = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -117,7 +118,7 @@ class JobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "dataset", "base_model", "recipe", "seed", "benchmarks", "batch", "created_by", "status",
             "progress", "stage", "error", "cancel_requested", "attempts", "device", "config_hash",
-            "created_at", "started_at", "finished_at", "has_weights",
+            "created_at", "started_at", "finished_at", "has_weights", *LEASE_FIELDS,
         ]
 
 

@@ -1,8 +1,6 @@
 """Leaderboard REST endpoints: thin adapters over ``training.leaderboard.selectors`` (the pages call the same)."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import fields
 
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +10,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arena.csv_safety import csv_text
 from arena.errors import InvalidInput
 from training.leaderboard import selectors
 
@@ -24,9 +23,7 @@ class CSVRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if isinstance(data, dict):  # an error body
             data = [["error", "code"], [data.get("error", data.get("detail", "")), data.get("code", "")]]
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(data)
-        return buffer.getvalue().encode("utf-8")
+        return csv_text(data).encode("utf-8")  # formula-like text cells escaped for spreadsheets
 
 
 def _int_param(params, name: str) -> int | None:
