@@ -26,7 +26,7 @@ from fractions import Fraction
 import torch
 
 from arena.errors import InvalidInput
-from scoring.code_execution import require_code_execution, run_python
+from arena.code_sandbox import require_code_execution, run_python
 from scoring.local_models import LoadedCausalLM
 from scoring.scorers.base import SampleText, ScorerMeta, int_option, register
 from scoring.scorers.perplexity import LanguageModelScorer

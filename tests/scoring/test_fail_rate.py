@@ -7,7 +7,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from arena.errors import InvalidInput
-from scoring.code_execution import run_python
+from arena.code_sandbox import run_python
 from scoring.scorers.base import SampleText, build_scorer
 from scoring.scorers.fail_rate import (
     answers_match,

@@ -149,11 +149,17 @@ def test_math_answers_are_compared_after_normalisation():
     assert not is_equivalent("3", "4")
 
 
-def test_mbpp_checker_runs_the_asserts():
+def test_mbpp_checker_runs_the_asserts(code_allowed):
     item = ITEMS["mbpp"][0]
     assert run_program(mbpp_program(item, "def add(a, b):\n    return a + b\n")).passed
     assert run_program(mbpp_program(item, "```python\ndef add(a, b):\n    return a + b\n```")).passed
     assert not run_program(mbpp_program(item, "def add(a, b):\n    return a - b\n")).passed
+
+
+@pytest.fixture
+def code_allowed(settings):
+    """These tests run model-style code on purpose: the deployment opt-in, as a worker that allows it has it."""
+    settings.ARENA_ALLOW_CODE_EXECUTION = True
 
 
 @pytest.fixture(scope="module")
@@ -161,22 +167,22 @@ def problem():
     return read_problems()["HumanEval/0"]
 
 
-def test_humaneval_correct_completion_passes(problem):
+def test_humaneval_correct_completion_passes(problem, code_allowed):
     result = check_completion(problem, problem["canonical_solution"])
-    assert result.passed, result.result
+    assert result.passed, result.detail
 
 
-def test_humaneval_wrong_completion_fails(problem):
+def test_humaneval_wrong_completion_fails(problem, code_allowed):
     result = check_completion(problem, "    return False\n")
-    assert not result.passed and result.result.startswith("failed: AssertionError")
+    assert not result.passed and result.detail.startswith("failed: AssertionError")
 
 
-def test_humaneval_fenced_chat_answer_is_used(problem):
+def test_humaneval_fenced_chat_answer_is_used(problem, code_allowed):
     answer = "Sure:\n```python\ndef has_close_elements(numbers, threshold):\n" \
              "    return any(abs(a - b) < threshold for i, a in enumerate(numbers) for b in numbers[i + 1:])\n```"
     assert check_completion(problem, answer).passed
 
 
-def test_humaneval_infinite_loop_times_out(problem):
+def test_humaneval_infinite_loop_times_out(problem, code_allowed):
     result = check_completion(problem, "    while True:\n        pass\n", timeout=1.0)
-    assert not result.passed and result.result == "timed out"
+    assert not result.passed and result.detail == "timed out"

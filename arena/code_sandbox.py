@@ -1,7 +1,7 @@
-"""Running model-written Python for the fail-rate scorer: an explicit opt-in and a limited subprocess.
+"""Running model-written Python (code benchmarks, the fail-rate scorer): an explicit opt-in and a limited subprocess.
 
-Model-written code is untrusted. Scoring runs it only where ``ARENA_ALLOW_CODE_EXECUTION=true`` was set on purpose
-(the same opt-in as the code benchmarks of evaluation), each program in its own ``python -I`` process: a fresh empty
+Model-written code is untrusted. Arena runs it only where ``ARENA_ALLOW_CODE_EXECUTION=true`` was set on purpose,
+each program in its own ``python -I`` process: a fresh empty
 temp directory as cwd, a scrubbed environment, CPU-time, address-space, file-size, core and process-count limits, and
 its whole session killed on timeout. This guards against accidents, not against an attacker: enable it only on
 workers inside a sandboxed container with no network.
@@ -33,7 +33,7 @@ def require_code_execution(*, what: str) -> None:
     if not code_execution_allowed():
         raise InvalidInput(
             f"{what} executes model-generated code; this deployment has not enabled it (set "
-            "ARENA_ALLOW_CODE_EXECUTION=true on the web and scoring workers, preferably inside a sandboxed container)"
+            "ARENA_ALLOW_CODE_EXECUTION=true on the web and worker processes, preferably inside a sandboxed container)"
         )
 
 
@@ -58,7 +58,7 @@ def _limits(timeout_s: float):
 def run_python(*, program: str, timeout_s: float) -> ProgramResult:
     """Run ``program``; passed = exit status 0 within ``timeout_s`` seconds of wall time."""
     require_code_execution(what="running code")
-    with tempfile.TemporaryDirectory(prefix="arena-score-exec-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="arena-exec-") as workdir:
         path = os.path.join(workdir, "program.py")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(program)
