@@ -11,7 +11,7 @@ its answers that are wrong. High = the task is hard for the reference model. Whi
   numbers (integers, decimals, fractions a/b or \\frac{a}{b}) within 1e-6 relative.
 * code (``kinds`` contains "code"; requires ``ARENA_ALLOW_CODE_EXECUTION=true``, refused at configuration
   otherwise): the instruction (MBPP style) or the response's code holds ``assert`` tests. The model's program (its
-  first fenced block, else its whole answer) runs with those tests in a limited subprocess (scoring/code_execution.py);
+  first fenced block, else its whole answer) runs with those tests in a limited subprocess (arena/code_sandbox.py);
   exit status 0 within ``timeout_s`` = pass.
 
 Any other sample has no verifiable answer: its score is None (never a default).
