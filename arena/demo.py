@@ -38,23 +38,26 @@ class DemoPlan:
 
 
 def demo_scorer_names(*, plan: DemoPlan) -> list[str]:
-    """Every registered scorer that runs on a CPU without an external service, as the plan allows."""
+    """Every registered scorer that runs on a CPU without an external service or a configured model path, as the
+    plan allows (causal-LM and gradient scorers run SmolLM2: only with ``lm_scorers``)."""
+    from arena.errors import InvalidInput
     from scoring.scorers.base import scorer_classes
+    from scoring.scorers.gradient_proxy import GradientScorer
+    from scoring.scorers.perplexity import LanguageModelScorer
 
     names = []
     for name, cls in scorer_classes().items():
         meta = cls.meta
-        if meta.axis == "judge":
-            continue  # needs an OpenAI-compatible endpoint
         if meta.needs_model and not plan.model_scorers:
             continue
-        if name in _LM_SCORERS and not plan.lm_scorers:
+        if issubclass(cls, (LanguageModelScorer, GradientScorer)) and not plan.lm_scorers:
+            continue
+        try:
+            cls(config={})  # refuses without an endpoint (judges) or a model path (reward model, classifier)
+        except InvalidInput:
             continue
         names.append(name)
     return names
-
-
-_LM_SCORERS = {"ppl_qa", "ppl_a", "ifd", "ifd_misaligned", "loss_a_given_q"}
 
 
 def _score(*, owner, dataset: Dataset, scorer_names: list[str], say: Say) -> None:

@@ -298,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "VisibilityEnum": "arena.models.Dataset.Visibility",
         "ScoringRunStatusEnum": "scoring.models.ScoringRun.Status",
         "JobStatusEnum": "training.models.Job.Status",
+        "SampleFormatEnum": "arena.models.Dataset.SampleFormat",
     },
 }
 

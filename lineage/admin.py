@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from lineage.models import ContaminationFinding, DatasetOverlap, DatasetSignature, LineageEdge, LshBucket
+from lineage.models import (
+    ContaminationFinding,
+    ContaminationHit,
+    DatasetOverlap,
+    DatasetRelease,
+    DatasetSignature,
+    LineageEdge,
+    LshBucket,
+    ScopeOverride,
+)
 
 
 @admin.register(LineageEdge)
@@ -38,3 +47,19 @@ class LshBucketAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(DatasetRelease)
+class DatasetReleaseAdmin(admin.ModelAdmin):
+    list_display = ("dataset", "released_on", "declared_by")
+
+
+@admin.register(ScopeOverride)
+class ScopeOverrideAdmin(admin.ModelAdmin):
+    list_display = ("owner", "dataset")
+
+
+@admin.register(ContaminationHit)
+class ContaminationHitAdmin(admin.ModelAdmin):
+    list_display = ("finding", "item_id", "signal", "score", "sample_idx")
+    list_filter = ("signal",)

@@ -4,7 +4,6 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from arena.api.lease_fields import LEASE_FIELDS, LeaseFieldsMixin
-from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.ingest.sources import FILE_FORMATS
 from arena.models import Dataset
@@ -26,7 +25,7 @@ class DatasetCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     source_url = serializers.URLField(required=False, allow_blank=True, default="")
     file_format = serializers.ChoiceField(choices=FILE_FORMATS, required=False, allow_blank=True)
-    sample_format = serializers.ChoiceField(choices=SAMPLE_FORMATS, required=False, allow_blank=True)
+    sample_format = serializers.ChoiceField(choices=Dataset.SampleFormat.choices, required=False, allow_blank=True)
     policy = serializers.ChoiceField(
         choices=POLICIES,
         default=DEFAULT_POLICY,
@@ -56,7 +55,7 @@ class DatasetCreateSerializer(serializers.Serializer):
 class DatasetPreviewSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="JSONL, JSON array, Parquet or CSV; optionally .gz or .zst")
     file_format = serializers.ChoiceField(choices=FILE_FORMATS, required=False, allow_blank=True)
-    sample_format = serializers.ChoiceField(choices=SAMPLE_FORMATS, required=False, allow_blank=True)
+    sample_format = serializers.ChoiceField(choices=Dataset.SampleFormat.choices, required=False, allow_blank=True)
     policy = serializers.ChoiceField(choices=POLICIES, default=DEFAULT_POLICY)
 
 

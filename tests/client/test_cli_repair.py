@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from arena.client.cli import main
 from arena.models import Dataset
+from tests.factories import api_token_key
 
 MESSY = Path(__file__).resolve().parent.parent / "data" / "messy_sharegpt.jsonl"
 
@@ -18,7 +18,7 @@ MESSY = Path(__file__).resolve().parent.parent / "data" / "messy_sharegpt.jsonl"
 def logged_in(live_server, user, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("ARENA_URL", live_server.url)
-    monkeypatch.setenv("ARENA_TOKEN", Token.objects.create(user=user).key)
+    monkeypatch.setenv("ARENA_TOKEN", api_token_key(user))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -148,7 +148,8 @@ def test_killed_worker_job_resumes_from_its_checkpoint(swept_worker, user, monke
     from training.demo.benchmarks import demo_benchmarks
     from training.demo.datasets import clean, to_jsonl
     from training.models import EvalResult, Job
-    from training.services import base_model_create, benchmark_create, job_create, recipe_create
+    from training.benchmark_services import benchmark_create
+    from training.services import base_model_create, job_create, recipe_create
 
     monkeypatch.setenv("ARENA_CHECKPOINT_EVERY", "10")
     base = base_model_create(name="tiny crash", path=TINY_PATH)
