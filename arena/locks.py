@@ -12,6 +12,10 @@ def advisory_xact_lock(*, namespace: str, key: str) -> None:
     Must run inside ``transaction.atomic()``. Two uploads of the same file, or two ingests with the same
     content, take the same lock, so the check-then-insert between them cannot interleave.
     """
+    if connection.vendor != "postgresql":
+        # The embedded SQLite demo: SQLite lets one writer at a time hold the database, so writes are serialised
+        # already; advisory locks are a PostgreSQL feature.
+        return
     digest = hashlib.sha256(f"{namespace}:{key}".encode()).digest()
     lock_id = int.from_bytes(digest[:8], "big", signed=True)
     with connection.cursor() as cursor:
