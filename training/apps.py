@@ -8,9 +8,10 @@ def _dataset_paths(dataset_id: int) -> list[str]:
     from training.models import BaseModel, EvalResult, Job
 
     job_ids = list(Job.objects.filter(dataset_id=dataset_id).values_list("pk", flat=True))
-    registered = set(BaseModel.objects.filter(path__in=[str(job_weights_dir(pk)) for pk in job_ids]).values_list("path", flat=True))
+    weights = {pk: str(job_weights_dir(pk)) for pk in job_ids}
+    registered = set(BaseModel.objects.filter(path__in=weights.values()).values_list("path", flat=True))
     paths = [job_work_name(pk) for pk in job_ids]
-    paths += [job_weights_name(pk) for pk in job_ids if str(job_weights_dir(pk)) not in registered]
+    paths += [job_weights_name(pk) for pk, path in weights.items() if path not in registered]
     paths += [name for name in EvalResult.objects.filter(job_id__in=job_ids).values_list("items_file", flat=True) if name]
     return paths
 
