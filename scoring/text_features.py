@@ -21,12 +21,61 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _THINK_RE = re.compile(r"<(think|thinking)>(.*?)(?:</\1>|$)", re.IGNORECASE | re.DOTALL)
 
 
-@lru_cache(maxsize=2048)
+#: Per-text results below are cached for the last 2048 texts: the engine runs scorer after scorer over the same
+#: batch (at most ``ARENA_SCORING_BATCH_ROWS`` samples), so the scorers that read the same text share one
+#: lowercasing, one tokenisation and one count of each kind per sample. (A str caches its own hash, so a cache
+#: hit on a long text costs one dict lookup.)
+_CACHE = 2048
+
+
+@lru_cache(maxsize=_CACHE)
+def lowered(text: str) -> str:
+    return text.lower()
+
+
+@lru_cache(maxsize=_CACHE)
 def words(text: str) -> tuple[str, ...]:
-    """Lowercased word tokens (``\\w+`` runs). Cached for the last 2048 texts: the engine runs scorer after
-    scorer over the same batch (at most ``ARENA_SCORING_BATCH_ROWS`` samples), so several lexical scorers
-    share one tokenisation per sample."""
-    return tuple(_WORD_RE.findall(text.lower()))
+    """Lowercased word tokens (``\\w+`` runs of the lowercased text)."""
+    return tuple(runs(lowered(text), table=_ASCII_WORD_TABLE, pattern=_WORD_RE, non_ascii_member=_NON_ASCII_WORD_RE))
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_NON_ASCII_WORD_RE = re.compile(r"[^\W\x00-\x7f]")
+#: ASCII bytes: word characters kept, every other byte a space
+_ASCII_WORD_TABLE = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(256))
+
+
+def ascii_table(keep: str) -> bytes:
+    """A ``bytes.translate`` table that keeps the ASCII characters in ``keep`` and turns every other byte into a space."""
+    return bytes(c if chr(c) in keep else 0x20 for c in range(256))
+
+
+def runs(text: str, *, table: bytes, pattern: re.Pattern, non_ascii_member: re.Pattern) -> list[str]:
+    """``pattern.findall(text)`` for a pattern of the form ``[class]+``, where ``table`` keeps the class's ASCII
+    members (never whitespace) and ``non_ascii_member`` finds a non-ASCII member of the class.
+
+    A text with no non-ASCII member is split in C: its non-ASCII characters are separators like any other
+    non-member, so they become spaces, and the ASCII bytes are translated (members kept, the rest spaces) and split
+    on spaces; ``findall`` builds a match object per run, this path does not. Other texts use ``findall``."""
+    if not text.isascii():
+        if non_ascii_member.search(text):
+            return pattern.findall(text)
+        text = _NON_ASCII_RE.sub(" ", text)
+    return text.encode("ascii").translate(table).decode("ascii").split()  # members are never whitespace
+
+
+@lru_cache(maxsize=_CACHE)
+def text_ngram_counts(text: str, n: int) -> Counter:
+    """``ngram_counts(words(text), n)``, shared by the n-gram scorers (and n=1 by the word-distribution ones).
+    Callers must not modify the Counter they get."""
+    return ngram_counts(words(text), n)
+
+
+@lru_cache(maxsize=_CACHE)
+def count_spectrum(text: str) -> tuple[tuple[int, ...], dict[int, int]]:
+    """Word counts of the text (in first-occurrence order) and how many word types occur each number of times."""
+    counts = tuple(text_ngram_counts(text, 1).values())
+    return counts, Counter(counts)
 
 
 def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
@@ -34,7 +83,7 @@ def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
 
 
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter:
-    return Counter(zip(*(tokens[i:] for i in range(n)))) if n > 1 else Counter((t,) for t in tokens)
+    return Counter(zip(*(tokens[i:] for i in range(n))))  # n=1: zip(tokens) gives the 1-tuples
 
 
 def strip_thinking(text: str) -> str:

@@ -7,12 +7,16 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.text_features import words
+from scoring.text_features import text_ngram_counts
 
 
 def counts_entropy_bits(counts: Counter) -> float:
-    total = sum(counts.values())
-    return -sum((c / total) * math.log2(c / total) for c in counts.values())
+    """-sum(p log2 p) over the counts. Texts repeat counts (most words occur once or twice), so the term of each
+    distinct count is computed once; the terms are still added one per type, in the counts' order."""
+    values = counts.values()
+    total = sum(values)
+    term = {c: (c / total) * math.log2(c / total) for c in set(values)}
+    return -sum(map(term.__getitem__, values))
 
 
 def shannon_entropy_bits(tokens: Sequence[str]) -> float:
@@ -37,7 +41,7 @@ class TokenEntropy(Scorer):
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
         out: list[float | None] = []
         for sample in samples:
-            tokens = words(sample.response)
-            out.append(shannon_entropy_bits(tokens) if tokens else None)
+            counts = text_ngram_counts(sample.response, 1)
+            out.append(counts_entropy_bits(counts) if counts else None)
         return out
 

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.text_features import words
+from scoring.text_features import count_spectrum, words
 
 
 def mtld_one_pass(tokens: Sequence[str], threshold: float) -> float:
@@ -18,13 +18,14 @@ def mtld_one_pass(tokens: Sequence[str], threshold: float) -> float:
     the remainder counts as the partial factor (1 - TTR) / (1 - threshold)."""
     factors = 0.0
     types: set[str] = set()
+    add = types.add
     count = 0
     for token in tokens:
         count += 1
-        types.add(token)
+        add(token)
         if len(types) / count < threshold:
             factors += 1.0
-            types = set()
+            types.clear()
             count = 0
     if count:
         factors += (1.0 - len(types) / count) / (1.0 - threshold)
@@ -37,7 +38,7 @@ def mtld_one_pass(tokens: Sequence[str], threshold: float) -> float:
 
 def mtld(tokens: Sequence[str], threshold: float = 0.72) -> float:
     """Mean of the forward and backward passes (the bidirectional MTLD of McCarthy & Jarvis 2010)."""
-    return (mtld_one_pass(tokens, threshold) + mtld_one_pass(list(reversed(tokens)), threshold)) / 2.0
+    return (mtld_one_pass(tokens, threshold) + mtld_one_pass(tokens[::-1], threshold)) / 2.0
 
 
 def hdd(tokens: Sequence[str], sample_size: int = 42) -> float:
@@ -45,18 +46,26 @@ def hdd(tokens: Sequence[str], sample_size: int = 42) -> float:
 
     For texts shorter than ``sample_size`` the draw is the whole text, so HD-D equals the plain TTR.
     """
-    n = len(tokens)
+    counts = tuple(Counter(tokens).values())
+    return hdd_from_counts(counts=counts, spectrum=Counter(counts), n=len(tokens), sample_size=sample_size)
+
+
+def hdd_from_counts(*, counts: Sequence[int], spectrum: dict[int, int], n: int, sample_size: int = 42) -> float:
+    """HD-D from the word types' counts (``spectrum``: how many types have each count; ``n``: tokens).
+
+    A type's chance to be absent from the draw depends only on its count, so it is computed once per distinct
+    count; the per-type terms are still added one by one in the counts' order."""
     s = min(sample_size, n)
-    total = 0.0
     log_denominator = math.lgamma(n + 1) - math.lgamma(n - s + 1)
-    for count in Counter(tokens).values():
+    present: dict[int, float] = {}
+    for count in spectrum:
         rest = n - count
         if rest < s:
             p_absent = 0.0
         else:  # C(rest, s) / C(n, s)
             p_absent = math.exp(math.lgamma(rest + 1) - math.lgamma(rest - s + 1) - log_denominator)
-        total += 1.0 - p_absent
-    return total / s
+        present[count] = 1.0 - p_absent
+    return (0.0 + sum(map(present.__getitem__, counts))) / s
 
 
 @register
@@ -111,6 +120,6 @@ class HDD(Scorer):
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
         out: list[float | None] = []
         for sample in samples:
-            tokens = words(sample.response)
-            out.append(hdd(tokens) if tokens else None)
+            counts, spectrum = count_spectrum(sample.response)
+            out.append(hdd_from_counts(counts=counts, spectrum=spectrum, n=sum(counts)) if counts else None)
         return out

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
 from scoring.scorers.entropy import counts_entropy_bits
-from scoring.text_features import check_int_option, ngram_counts, words
+from scoring.text_features import check_int_option, text_ngram_counts
 
 
 class _NgramScorer(Scorer):
@@ -19,8 +19,8 @@ class _NgramScorer(Scorer):
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
         out: list[float | None] = []
         for sample in samples:
-            counts = ngram_counts(words(sample.response), self.n)
-            total = sum(counts.values())
+            counts = text_ngram_counts(sample.response, self.n)
+            total = counts.total()
             out.append(self.from_counts(counts, total) if total else None)
         return out
 

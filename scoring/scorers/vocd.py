@@ -9,13 +9,12 @@ as HD-D does), so the same text always gets the same D. D is the least-squares f
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-
-from scipy.optimize import minimize_scalar
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.scorers.lexical_diversity import hdd
-from scoring.text_features import words
+from scoring.scorers.lexical_diversity import hdd_from_counts
+from scoring.text_features import count_spectrum
 
 SIZES = range(35, 51)
 MIN_D, MAX_D = 0.01, 1000.0
@@ -27,15 +26,95 @@ def vocd_curve(*, size: int, d: float) -> float:
 
 
 def vocd_d(tokens: Sequence[str]) -> float | None:
-    if len(tokens) < max(SIZES):
+    counts = tuple(Counter(tokens).values())
+    return vocd_d_from_counts(counts=counts, spectrum=Counter(counts))
+
+
+def vocd_d_from_counts(*, counts: Sequence[int], spectrum: dict[int, int]) -> float | None:
+    n = sum(counts)
+    if n < max(SIZES):
         return None
-    observed = [(size, hdd(tokens, sample_size=size)) for size in SIZES]
+    observed = [(size, hdd_from_counts(counts=counts, spectrum=spectrum, n=n, sample_size=size)) for size in SIZES]
+    sqrt = math.sqrt
 
-    def loss(d: float) -> float:
-        return sum((ttr - vocd_curve(size=size, d=d)) ** 2 for size, ttr in observed)
+    def loss(d: float) -> float:  # vocd_curve inlined: the same arithmetic, in the same order
+        return sum((ttr - (d / size) * (sqrt(1.0 + 2.0 * size / d) - 1.0)) ** 2 for size, ttr in observed)
 
-    fit = minimize_scalar(loss, bounds=(MIN_D, MAX_D), method="bounded", options={"xatol": 1e-6})
-    return float(fit.x)
+    return bounded_minimum(loss, low=MIN_D, high=MAX_D, xatol=1e-6)
+
+
+_SQRT_EPS = math.sqrt(2.2e-16)
+_GOLDEN_MEAN = 0.5 * (3.0 - math.sqrt(5.0))
+
+
+def bounded_minimum(func: Callable[[float], float], *, low: float, high: float, xatol: float, maxiter: int = 500) -> float:
+    """Brent's bounded scalar minimisation, step for step as ``scipy.optimize.minimize_scalar(method="bounded")``
+    (scipy's ``_minimize_scalar_bounded``, BSD-3-Clause; scipy 1.17), in plain floats: scipy's version spends most
+    of its time making numpy scalars of ``np.abs``/``np.sign`` on Python floats. Same iterates, same result."""
+    a, b = low, high
+    fulc = a + _GOLDEN_MEAN * (b - a)
+    nfc = xf = fulc
+    rat = e = 0.0
+    fx = func(xf)
+    num = 1
+    ffulc = fnfc = fx
+    xm = 0.5 * (a + b)
+    tol1 = _SQRT_EPS * abs(xf) + xatol / 3.0
+    tol2 = 2.0 * tol1
+    while abs(xf - xm) > (tol2 - 0.5 * (b - a)):
+        golden = True
+        if abs(e) > tol1:  # parabolic fit
+            golden = False
+            r = (xf - nfc) * (fx - ffulc)
+            q = (xf - fulc) * (fx - fnfc)
+            p = (xf - fulc) * q - (xf - nfc) * r
+            q = 2.0 * (q - r)
+            if q > 0.0:
+                p = -p
+            q = abs(q)
+            r = e
+            e = rat
+            if abs(p) < abs(0.5 * q * r) and p > q * (a - xf) and p < q * (b - xf):
+                rat = (p + 0.0) / q
+                x = xf + rat
+                if (x - a) < tol2 or (b - x) < tol2:
+                    rat = tol1 * (_sign(xm - xf) + (xm - xf == 0))
+            else:
+                golden = True
+        if golden:
+            e = (a - xf) if xf >= xm else (b - xf)
+            rat = _GOLDEN_MEAN * e
+        x = xf + (_sign(rat) + (rat == 0)) * max(abs(rat), tol1)
+        fu = func(x)
+        num += 1
+        if fu <= fx:
+            if x >= xf:
+                a = xf
+            else:
+                b = xf
+            fulc, ffulc = nfc, fnfc
+            nfc, fnfc = xf, fx
+            xf, fx = x, fu
+        else:
+            if x < xf:
+                a = x
+            else:
+                b = x
+            if fu <= fnfc or nfc == xf:
+                fulc, ffulc = nfc, fnfc
+                nfc, fnfc = x, fu
+            elif fu <= ffulc or fulc == xf or fulc == nfc:
+                fulc, ffulc = x, fu
+        xm = 0.5 * (a + b)
+        tol1 = _SQRT_EPS * abs(xf) + xatol / 3.0
+        tol2 = 2.0 * tol1
+        if num >= maxiter:
+            break
+    return float(xf)
+
+
+def _sign(value: float) -> float:
+    return 1.0 if value > 0 else (-1.0 if value < 0 else 0.0)
 
 
 @register
@@ -53,4 +132,8 @@ class VocdD(Scorer):
     )
 
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
-        return [vocd_d(words(sample.response)) for sample in samples]
+        out: list[float | None] = []
+        for sample in samples:
+            counts, spectrum = count_spectrum(sample.response)
+            out.append(vocd_d_from_counts(counts=counts, spectrum=spectrum))
+        return out
