@@ -85,3 +85,27 @@ def test_vocd_as_scipy_bounded_minimisation(tokens):
 
     fit = minimize_scalar(loss, bounds=(vocd.MIN_D, vocd.MAX_D), method="bounded", options={"xatol": 1e-6})
     assert vocd.vocd_d(tokens) == float(fit.x)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT)
+def test_character_counts_as_defined(text):
+    from scoring.scorers.characters import alnum_and_space_counts
+
+    assert alnum_and_space_counts(text) == (sum(map(str.isalnum, text)), sum(map(str.isspace, text)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.integers(min_value=1, max_value=12))
+def test_char_repetition_as_data_juicer_defines_it(text, n):
+    from scoring.scorers.characters import char_repetition_ratio
+
+    freq: dict[str, int] = {}
+    for i in range(len(text) - n + 1):  # data-juicer's CharacterRepetitionFilter, written out
+        freq[text[i : i + n]] = freq.get(text[i : i + n], 0) + 1
+    if not freq:
+        assert char_repetition_ratio(text, n) is None
+        return
+    values = sorted(freq.values(), reverse=True)
+    top = min(int(math.sqrt(len(values))), len(values) - values.count(1))
+    assert char_repetition_ratio(text, n) == sum(values[:top]) / sum(values)

@@ -139,3 +139,23 @@ def test_unknown_options_are_refused():
         build_scorer("zlib_ratio", config={"level": 9})
     with pytest.raises(InvalidInput, match="unknown scorer 'nope'"):
         build_scorer("nope")
+
+
+def test_character_statistics_by_hand():
+    # "ab1 _!é\n": 8 characters; alphanumeric a b 1 é = 4; whitespace " " "\n" = 2; special "_" "!" = 2
+    assert score("alnum_ratio", "ab1 _!é\n") == pytest.approx(4 / 8)
+    assert score("special_char_ratio", "ab1 _!é\n") == pytest.approx(2 / 8)
+    assert score("alnum_ratio", "中文 ok") == pytest.approx(4 / 5)  # letters of any script
+    assert score("special_char_ratio", "😀 ok!") == pytest.approx(2 / 5)
+    assert score("alnum_ratio", "") is None and score("special_char_ratio", "") is None
+
+
+def test_char_repetition_by_hand():
+    # "abab", n=2: bigrams ab, ba, ab -> 2 distinct, floor(sqrt(2)) = 1 top repeated frequency (ab: 2) of 3
+    assert score("char_repetition", "abab", n=2) == pytest.approx(2 / 3)
+    assert score("char_repetition", "abcd", n=2) == 0.0  # nothing repeats
+    # "aaaa" + "bcdefgh", n=1: 8 distinct characters -> top floor(sqrt(8)) = 2, but only "a" repeats -> 4 / 11
+    assert score("char_repetition", "aaaabcdefgh", n=1) == pytest.approx(4 / 11)
+    assert score("char_repetition", "short") is None  # fewer than the default 10 characters
+    with pytest.raises(InvalidInput, match="option 'n' must be an integer from 1 to 64"):
+        build_scorer("char_repetition", config={"n": 0})
