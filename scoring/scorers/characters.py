@@ -36,11 +36,38 @@ def char_repetition_ratio(text: str, n: int) -> float | None:
     total = len(text) - n + 1
     if total < 1:
         return None
-    counts = Counter(map(text.__getitem__, map(slice, range(total), range(n, len(text) + 1))))
-    frequencies = sorted(counts.values(), reverse=True)
+    frequencies = _ngram_frequencies_numpy(text, n) if total > 64 else None
+    if frequencies is None:
+        frequencies = Counter(text[i : i + n] for i in range(total)).values()
+    frequencies = sorted(frequencies, reverse=True)
     repeated = len(frequencies) - frequencies.count(1)
     top = min(math.isqrt(len(frequencies)), repeated)
     return sum(frequencies[:top]) / total
+
+
+def _ngram_frequencies_numpy(text: str, n: int) -> list[int] | None:
+    """How often each distinct character n-gram occurs (in no particular order), or None when the text's
+    alphabet is too large for this exact method.
+
+    Each character becomes its rank in the text's alphabet of k characters, and each n-gram the n-digit base-k
+    number of its ranks: distinct n-grams are distinct numbers as long as k**n < 2**64, so one sort of
+    uint64 keys counts them exactly, without a Python string per n-gram."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    alphabet, ranks = np.unique(codes, return_inverse=True)
+    if len(alphabet) ** n >= 2**64:
+        return None
+    total = len(codes) - n + 1
+    ranks = ranks.astype(np.uint64)
+    base = np.uint64(len(alphabet))
+    keys = ranks[:total].copy()
+    for j in range(1, n):
+        keys *= base
+        keys += ranks[j : j + total]
+    keys.sort()
+    starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.diff(np.concatenate(([0], starts, [total]))).tolist()
 
 
 @register

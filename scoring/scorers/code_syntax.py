@@ -17,7 +17,9 @@ _PYTHONISH_RE = re.compile(r"^\s*(def |class |import |from \S+ import |print\(|r
 
 def python_blocks(text: str) -> list[str]:
     """Fenced code blocks tagged python/py, plus untagged blocks with a Python-looking line."""
-    blocks = []
+    blocks: list[str] = []
+    if "```" not in text and "~~~" not in text:  # no fence, no block: skip the multi-line expression
+        return blocks
     for match in _FENCE_RE.finditer(text):
         tag, body = match.group(2).lower(), match.group(3)
         if tag in PYTHON_TAGS or (not tag and _PYTHONISH_RE.search(body)):

@@ -96,7 +96,7 @@ def test_character_counts_as_defined(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(TEXT, st.integers(min_value=1, max_value=12))
+@given(st.one_of(TEXT, st.text(ALPHABET, min_size=70, max_size=800), WORDY.map(lambda t: t * 3)), st.integers(1, 12))
 def test_char_repetition_as_data_juicer_defines_it(text, n):
     from scoring.scorers.characters import char_repetition_ratio
 
@@ -109,3 +109,12 @@ def test_char_repetition_as_data_juicer_defines_it(text, n):
     values = sorted(freq.values(), reverse=True)
     top = min(int(math.sqrt(len(values))), len(values) - values.count(1))
     assert char_repetition_ratio(text, n) == sum(values[:top]) / sum(values)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(TEXT, st.text(st.characters(max_codepoint=127), max_size=200)))
+def test_token_count_as_count_tokens(text):
+    from arena.ingest.schema import count_tokens
+    from scoring.text_features import token_count
+
+    assert token_count(text) == count_tokens(text)
