@@ -11,12 +11,14 @@ every module in the package so registration happens on import.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -184,3 +186,47 @@ def get_scorer_class(name: str) -> type[Scorer]:
 
 def build_scorer(name: str, *, config: dict | None = None) -> Scorer:
     return get_scorer_class(name)(config=config)
+
+
+# --- heavy dependencies, imported when first used ------------------------------------------------------------
+# The web process imports every scorer module (the registry lists them all), but only workers run models: scorer
+# modules must not import torch, transformers or model-loading code at import time (tests/scoring/test_lazy_imports.py).
+
+
+class LazyModule:
+    """Stands for a module and imports it on first attribute access (``torch = LazyModule("torch")``)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name}>"
+
+
+def lazy_functions(module: str, *names: str) -> tuple[Any, ...]:
+    """Callables that import ``module`` on first call and call its function of the same name."""
+
+    def lazy(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    return tuple(lazy(name) for name in names)
+
+
+def inference_mode(function: Any) -> Any:
+    """``@torch.inference_mode()`` that imports torch when the function is first called, not when it is defined."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        with torch.inference_mode():
+            return function(*args, **kwargs)
+
+    return wrapper

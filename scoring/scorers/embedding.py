@@ -18,20 +18,30 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from arena.errors import InvalidInput
 from arena.storage import tmp_dir
-from scoring.local_models import (
-    LoadedEmbedder,
-    check_model_dir,
-    embed_texts,
-    embedder_identity,
-    load_sentence_embedder,
+from scoring.scorers.base import (
+    LazyModule,
+    SampleText,
+    Scorer,
+    ScorerMeta,
+    inference_mode,
+    int_option,
+    lazy_functions,
+    register,
 )
-from scoring.scorers.base import SampleText, Scorer, ScorerMeta, int_option, register
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
+
+if TYPE_CHECKING:
+    from scoring.local_models import LoadedEmbedder
+check_model_dir, embed_texts, embedder_identity, load_sentence_embedder = lazy_functions(
+    "scoring.local_models", "check_model_dir", "embed_texts", "embedder_identity", "load_sentence_embedder"
+)
 
 ROW_BLOCK = 4096
 COL_BLOCK = 65536
@@ -115,7 +125,7 @@ def spooled_embeddings(
         )
 
 
-@torch.inference_mode()
+@inference_mode
 def nearest_similarities(
     *,
     embeddings: np.ndarray,

@@ -22,15 +22,18 @@ import math
 import re
 from collections.abc import Sequence
 from fractions import Fraction
-
-import torch
+from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
 from arena.code_sandbox import require_code_execution, run_python
-from scoring.local_models import LoadedCausalLM
-from scoring.scorers.base import SampleText, ScorerMeta, int_option, register
+from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, inference_mode, int_option, register
 from scoring.scorers.perplexity import LanguageModelScorer
 from scoring.scorers.prompted_rating import render_prompt_ids
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
+
+if TYPE_CHECKING:
+    from scoring.local_models import LoadedCausalLM
 
 KINDS = ("math", "code")
 _FENCE = re.compile(r"```(?:python|py|Python)?[ \t]*\n(.*?)```", re.DOTALL)
@@ -122,7 +125,7 @@ def completion_program(completion: str) -> str:
 
 
 # --- generation -----------------------------------------------------------------------------------------------
-@torch.inference_mode()
+@inference_mode
 def generate_completions(
     *, lm: LoadedCausalLM, prompts: Sequence[list[int]], max_new_tokens: int, num_samples: int, temperature: float,
     seed: int, batch_size: int,

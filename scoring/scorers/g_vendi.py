@@ -27,11 +27,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
-import torch
 
 from arena.storage import tmp_dir
-from scoring.scorers.base import SampleText, ScorerMeta, int_option, register
+from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, int_option, register
 from scoring.scorers.gradient_proxy import GradientScorer, GradientSketch
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
 
 EIGEN_FLOOR = 1e-12
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import torch
-
-from scoring.scorers.base import SampleText, ScorerMeta, register
+from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, register
 from scoring.scorers.gradient_proxy import GradientScorer
 from scoring.scorers.perplexity import LanguageModelScorer, answer_token_values, scored_sequence
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
 
 
 def token_el2n(logprobs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

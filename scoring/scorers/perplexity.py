@@ -28,13 +28,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import torch
+from typing import TYPE_CHECKING, Literal
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedCausalLM, causal_lm_identity, check_model_dir, load_causal_lm
-from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
+from scoring.scorers.base import LazyModule, SampleText, Scorer, ScorerMeta, inference_mode, lazy_functions, register
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
+
+if TYPE_CHECKING:
+    from scoring.local_models import LoadedCausalLM
+causal_lm_identity, check_model_dir, load_causal_lm = lazy_functions(
+    "scoring.local_models", "causal_lm_identity", "check_model_dir", "load_causal_lm"
+)
 
 Kind = Literal["qa", "a"]
 LOSS_CACHE_MAX_ENTRIES = 200_000
@@ -96,7 +101,7 @@ def logits_from_hidden(*, lm: LoadedCausalLM, hidden: torch.Tensor) -> torch.Ten
     return lm.model.get_output_embeddings()(hidden).float()
 
 
-@torch.inference_mode()
+@inference_mode
 def check_lm_head_path(*, lm: LoadedCausalLM) -> None:
     """The scorers run the base model and apply the LM head only at answer positions (full-vocabulary logits for
     every position would not fit in memory). Check once per model that this equals the model's own forward, so
@@ -122,10 +127,10 @@ def token_nll(logprobs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return -logprobs.gather(1, targets.unsqueeze(1)).squeeze(1)
 
 
-TokenValue = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+TokenValue = Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]
 
 
-@torch.inference_mode()
+@inference_mode
 def answer_token_values(
     *, lm: LoadedCausalLM, sequences: Sequence[ScoredSequence], batch_size: int, token_value: TokenValue = token_nll
 ) -> list[tuple[float, int]]:

@@ -24,12 +24,10 @@ import math
 import string
 from collections.abc import Sequence
 from dataclasses import replace
-
-import torch
+from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedCausalLM
-from scoring.scorers.base import SampleText, ScorerMeta, register
+from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, inference_mode, register
 from scoring.scorers.perplexity import (
     LanguageModelScorer,
     ScoredSequence,
@@ -38,6 +36,11 @@ from scoring.scorers.perplexity import (
     check_lm_head_path,
     start_ids,
 )
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
+
+if TYPE_CHECKING:
+    from scoring.local_models import LoadedCausalLM
 
 CHAT_TEMPLATE_CHOICES = ("auto", "on", "off")
 FIELDS = ("instruction", "response", "system")
@@ -115,7 +118,7 @@ def rating_token_ids(*, lm: LoadedCausalLM, prompt_text: str, labels: Sequence[s
     return ids
 
 
-@torch.inference_mode()
+@inference_mode
 def next_token_logprobs(
     *, lm: LoadedCausalLM, prompts: Sequence[list[int]], token_ids: Sequence[int], batch_size: int
 ) -> torch.Tensor:

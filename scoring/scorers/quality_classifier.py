@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-import torch
-
 from arena.errors import InvalidInput
-from scoring.scorers.base import SampleText, ScorerMeta, register
+from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, register
 from scoring.scorers.sequence_classifier import SequenceClassifierScorer
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
 
 MODES = ("auto", "regression", "expected_class", "label_probability")
 TEXTS = {"qa": "QA", "q": "Q", "a": "A"}

@@ -9,15 +9,21 @@ recorded with every result.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import torch
+from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedClassifier, check_model_dir, classifier_identity, load_sequence_classifier
-from scoring.scorers.base import Scorer, int_option
+from scoring.scorers.base import LazyModule, Scorer, inference_mode, int_option, lazy_functions
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
+
+if TYPE_CHECKING:
+    from scoring.local_models import LoadedClassifier
+check_model_dir, classifier_identity, load_sequence_classifier = lazy_functions(
+    "scoring.local_models", "check_model_dir", "classifier_identity", "load_sequence_classifier"
+)
 
 
-@torch.inference_mode()
+@inference_mode
 def classifier_logits(
     *,
     classifier: LoadedClassifier,

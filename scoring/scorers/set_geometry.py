@@ -30,13 +30,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from scipy.cluster.vq import kmeans2
 
 from arena.errors import InvalidInput
-from scoring.scorers.base import ScorerMeta, register
+from scoring.scorers.base import LazyModule, ScorerMeta, register
 from scoring.scorers.embedding import positive_int_option
 from scoring.scorers.setwise import MINILM_DIM, SetwiseEmbeddingScorer
+
+torch = LazyModule("torch")  # imported on first use: see LazyModule
 
 CANDIDATE_POOL = 1000
 ROW_BLOCK = 1024
