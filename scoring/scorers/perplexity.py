@@ -67,7 +67,8 @@ def start_ids(*, lm: LoadedCausalLM) -> list[int]:
     raise InvalidInput("the scoring LM's tokenizer has neither a BOS nor an EOS token to start PPL(A) from")
 
 
-def prompt_ids(*, lm: LoadedCausalLM, sample: SampleText) -> list[int]:
+def prompt_text(*, lm: LoadedCausalLM, sample: SampleText) -> tuple[list[int], str]:
+    """The prompt as (ids to put first, text to tokenise after them without special tokens)."""
     tokenizer = lm.tokenizer
     if getattr(tokenizer, "chat_template", None):
         messages = [{"role": "system", "content": sample.system}] if sample.system else []
@@ -76,18 +77,41 @@ def prompt_ids(*, lm: LoadedCausalLM, sample: SampleText) -> list[int]:
             text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         except Exception as exc:  # jinja raises its own errors, e.g. for a system role the template refuses
             raise InvalidInput(f"the scoring LM's chat template cannot render sample {sample.idx}: {exc}") from exc
-        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return [], text
     parts = [part for part in (sample.system, sample.instruction) if part]
-    text = "\n\n".join(parts) + "\n\n" if parts else ""
-    return start_ids(lm=lm) + list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return start_ids(lm=lm), "\n\n".join(parts) + "\n\n" if parts else ""
+
+
+def prompt_ids(*, lm: LoadedCausalLM, sample: SampleText) -> list[int]:
+    first, text = prompt_text(lm=lm, sample=sample)
+    return first + list(lm.tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def scored_sequence(*, lm: LoadedCausalLM, sample: SampleText, kind: Kind, max_length: int) -> ScoredSequence | None:
     """The sequence to score for one sample, or None when the answer has no tokens (the score is undefined)."""
-    answer = list(lm.tokenizer(sample.response, add_special_tokens=False)["input_ids"])
-    if not answer:
-        return None
-    prompt = prompt_ids(lm=lm, sample=sample)
+    return scored_sequences(lm=lm, samples=[sample], kind=kind, max_length=max_length)[0]
+
+
+def scored_sequences(
+    *, lm: LoadedCausalLM, samples: Sequence[SampleText], kind: Kind, max_length: int
+) -> list[ScoredSequence | None]:
+    """``scored_sequence`` of every sample, with the answers and the prompts each tokenised in one batched call."""
+    if not samples:
+        return []
+    answers = lm.tokenizer([sample.response for sample in samples], add_special_tokens=False)["input_ids"]
+    scored = [i for i, answer in enumerate(answers) if answer]  # no answer token: no score, no prompt needed
+    prompts = [prompt_text(lm=lm, sample=samples[i]) for i in scored]
+    tails = lm.tokenizer([text for _, text in prompts], add_special_tokens=False)["input_ids"] if scored else []
+    out: list[ScoredSequence | None] = [None] * len(samples)
+    for i, (first, _), tail in zip(scored, prompts, tails):
+        out[i] = _sequence(lm=lm, answer=list(answers[i]), prompt=first + list(tail), kind=kind, max_length=max_length)
+    return out
+
+
+def _sequence(
+    *, lm: LoadedCausalLM, answer: list[int], prompt: list[int], kind: Kind, max_length: int
+) -> ScoredSequence:
+    """The scored sequence from a non-empty answer's ids and the full prompt's ids (truncation rule: module doc)."""
     answer_keep = min(len(answer), max_length - min(len(prompt), max_length // 2))
     answer = answer[:answer_keep]
     if kind == "a":
@@ -191,10 +215,11 @@ def mean_answer_nll(
     keys = [(lm.identity_key, kind, max_length, _sample_key(sample)) for sample in samples]
     with _CACHE_LOCK:
         cached = {key: _LOSS_CACHE[key] for key in keys if key in _LOSS_CACHE}
-    missing: dict[tuple, ScoredSequence | None] = {}
+    todo: dict[tuple, SampleText] = {}
     for key, sample in zip(keys, samples):
-        if key not in cached and key not in missing:
-            missing[key] = scored_sequence(lm=lm, sample=sample, kind=kind, max_length=max_length)
+        if key not in cached and key not in todo:
+            todo[key] = sample
+    missing = dict(zip(todo, scored_sequences(lm=lm, samples=list(todo.values()), kind=kind, max_length=max_length)))
     to_run = [(key, seq) for key, seq in missing.items() if seq is not None]
     computed = answer_nll(lm=lm, sequences=[seq for _, seq in to_run], batch_size=batch_size)
     fresh = {key: value for (key, _), value in zip(to_run, computed)}
