@@ -65,16 +65,18 @@ def runs(text: str, *, table: bytes, pattern: re.Pattern, non_ascii_member: re.P
 
 
 @lru_cache(maxsize=_CACHE)
-def text_ngram_counts(text: str, n: int) -> Counter:
-    """``ngram_counts(words(text), n)``, shared by the n-gram scorers (and n=1 by the word-distribution ones).
-    Callers must not modify the Counter they get."""
-    return ngram_counts(words(text), n)
+def ngram_count_values(text: str, n: int) -> tuple[int, ...]:
+    """``tuple(ngram_counts(words(text), n).values())``: how often each distinct word n-gram occurs, in order of
+    first occurrence. Shared by the n-gram scorers (and n=1 by the word-distribution ones), which need only these
+    numbers; the n-gram tuples themselves are freed at once rather than kept alive in the cache (tens of thousands
+    of tuples per batch that the garbage collector would otherwise walk again and again)."""
+    return tuple(ngram_counts(words(text), n).values())
 
 
 @lru_cache(maxsize=_CACHE)
 def count_spectrum(text: str) -> tuple[tuple[int, ...], dict[int, int]]:
     """Word counts of the text (in first-occurrence order) and how many word types occur each number of times."""
-    counts = tuple(text_ngram_counts(text, 1).values())
+    counts = ngram_count_values(text, 1)
     return counts, Counter(counts)
 
 

@@ -123,9 +123,9 @@ def setup() -> None:
 
 def clear_caches() -> None:
     from scoring.scorers.readability import syllables
-    from scoring.text_features import count_spectrum, lowered, text_ngram_counts, words
+    from scoring.text_features import count_spectrum, lowered, ngram_count_values, words
 
-    for cached in (lowered, words, text_ngram_counts, count_spectrum, syllables):
+    for cached in (lowered, words, ngram_count_values, count_spectrum, syllables):
         cached.cache_clear()
 
 

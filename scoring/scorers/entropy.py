@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.text_features import text_ngram_counts
+from scoring.text_features import ngram_count_values
 
 
 def counts_entropy_bits(counts: Counter) -> float:
+    return values_entropy_bits(counts.values())
+
+
+def values_entropy_bits(values: Collection[int]) -> float:
     """-sum(p log2 p) over the counts. Texts repeat counts (most words occur once or twice), so the term of each
     distinct count is computed once; the terms are still added one per type, in the counts' order."""
-    values = counts.values()
     total = sum(values)
     term = {c: (c / total) * math.log2(c / total) for c in set(values)}
     return -sum(map(term.__getitem__, values))
@@ -41,7 +44,7 @@ class TokenEntropy(Scorer):
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
         out: list[float | None] = []
         for sample in samples:
-            counts = text_ngram_counts(sample.response, 1)
-            out.append(counts_entropy_bits(counts) if counts else None)
+            counts = ngram_count_values(sample.response, 1)
+            out.append(values_entropy_bits(counts) if counts else None)
         return out
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.scorers.entropy import counts_entropy_bits
-from scoring.text_features import check_int_option, text_ngram_counts
+from scoring.scorers.entropy import values_entropy_bits
+from scoring.text_features import check_int_option, ngram_count_values
 
 
 class _NgramScorer(Scorer):
@@ -19,12 +19,12 @@ class _NgramScorer(Scorer):
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
         out: list[float | None] = []
         for sample in samples:
-            counts = text_ngram_counts(sample.response, self.n)
-            total = counts.total()
+            counts = ngram_count_values(sample.response, self.n)  # each distinct n-gram's count
+            total = sum(counts)
             out.append(self.from_counts(counts, total) if total else None)
         return out
 
-    def from_counts(self, counts, total: int) -> float:
+    def from_counts(self, counts: tuple[int, ...], total: int) -> float:
         raise NotImplementedError
 
 
@@ -62,7 +62,7 @@ class Repetition(_NgramScorer):
     )
 
     def from_counts(self, counts, total: int) -> float:
-        top = max(counts.values())
+        top = max(counts)
         return top / total if top > 1 else 0.0
 
 
@@ -82,4 +82,4 @@ class NgramEntropy(_NgramScorer):
     )
 
     def from_counts(self, counts, total: int) -> float:
-        return counts_entropy_bits(counts)
+        return values_entropy_bits(counts)
