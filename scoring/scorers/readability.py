@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from functools import lru_cache
 
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
+from scoring.text_features import ascii_table, runs
 
 _WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _SENTENCE_END_RE = re.compile(r"[.!?]+(?=\s|$)")
@@ -23,10 +25,22 @@ def syllables(word: str) -> int:
     return max(count, 1)
 
 
+_LETTERS_TABLE = ascii_table(string.ascii_letters)
+_NOTHING_RE = re.compile(r"(?!)")
+
+
+def latin_words(text: str) -> list[str]:
+    """``_WORD_RE.findall(text)``. A text without an apostrophe has no ``'``-joined words, and the pattern's words
+    are then its ASCII-letter runs: split in C (``runs``) instead of a regex match per word."""
+    if "'" in text:
+        return _WORD_RE.findall(text)
+    return runs(text, table=_LETTERS_TABLE, pattern=_WORD_RE, non_ascii_member=_NOTHING_RE)
+
+
 def flesch_reading_ease(text: str) -> float | None:
     """206.835 - 1.015 * words/sentences - 84.6 * syllables/words; None when the text has no words.
     Sentences end at . ! or ? followed by space or the end; a text with no such mark is one sentence."""
-    tokens = _WORD_RE.findall(text)
+    tokens = latin_words(text)
     if not tokens:
         return None
     sentences = max(len(_SENTENCE_END_RE.findall(text)), 1)

@@ -118,3 +118,11 @@ def test_token_count_as_count_tokens(text):
     from scoring.text_features import token_count
 
     assert token_count(text) == count_tokens(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(TEXT, WORDY.map(lambda t: t.replace("x", "'"))))
+def test_flesch_words_as_the_expression(text):
+    from scoring.scorers.readability import _WORD_RE, latin_words
+
+    assert latin_words(text) == _WORD_RE.findall(text)
