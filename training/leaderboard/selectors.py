@@ -21,7 +21,8 @@ from arena.errors import InvalidInput, NotFound
 from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
 from training.leaderboard import stats
-from training.leaderboard.compute import DOMAINS, KEYS, Board, board_get
+from training.leaderboard.cache import board_get
+from training.leaderboard.compute import DOMAINS, KEYS, Board
 from training.models import BaseModel, Job
 
 DOMAIN_MATCHES = ("any", "exact")
