@@ -174,9 +174,11 @@ def board_update(*, previous: Board, base_model: BaseModel, stamp: tuple = ()) -
     changed = sorted(d for d, sig in jobs.items() if d is not None and previous.jobs.get(d) != sig)
     rows = _seed_scores(base_model=base_model, dataset_ids=changed) if changed else []
     col = {b.id: j for j, b in enumerate(previous.benchmarks)}
-    n_bench, max_seeds = len(previous.benchmarks), previous.datasets.values.shape[2]
-    if any(b not in col or len(scores) > max_seeds for _, b, scores in rows):
+    n_bench = len(previous.benchmarks)
+    if any(b not in col for _, b, _ in rows):
         return board_compute(base_model=base_model, stamp=stamp, jobs=jobs)
+    # more seeds than before: pad (the bootstrap counts of k seeds do not depend on the widest k)
+    max_seeds = max([previous.datasets.values.shape[2], *(len(scores) for _, _, scores in rows)])
     old_index = previous.index_of()
     with_results = sorted({d for d, _, _ in rows})
     kept = [d for d in old_index if d in jobs and d not in set(changed)]
@@ -195,6 +197,8 @@ def board_update(*, previous: Board, base_model: BaseModel, stamp: tuple = ()) -
     merged = {}
     for name in ("values", "bench_means", "n_seeds", "weights", "scores", "ci_low", "ci_high", "iqm"):
         before, after = getattr(old, name), getattr(recomputed, name)
+        if name == "values" and before.shape[2] < max_seeds:
+            before = np.pad(before, ((0, 0), (0, 0), (0, max_seeds - before.shape[2])), constant_values=np.nan)
         out = np.empty((len(dataset_ids), *before.shape[1:]), dtype=before.dtype)
         out[keep_new] = before[keep_old]
         out[fresh] = after
