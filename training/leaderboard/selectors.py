@@ -20,6 +20,7 @@ from django.db.models.functions import ExtractYear
 from arena.errors import InvalidInput, NotFound
 from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
+from training.leaderboard import rows as board_rows
 from training.leaderboard import stats
 from training.leaderboard.cache import board_get
 from training.leaderboard.compute import DOMAINS, KEYS, Board
@@ -187,25 +188,12 @@ def leaderboard_get(
     sizes = np.array(
         [meta[int(board.dataset_ids[p])]["sample_count"] or np.nan for p in positions.tolist()], dtype=float
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        efficiency = np.where(sizes > 0, delta / (sizes / 1000.0), np.nan)
-    coverage_den = max(int(board.counted[bench_cols].sum()) if bench_cols else 0, 1)
-    counted_cols = [j for j in bench_cols if board.counted[j]]
-    bench_slugs = [board.benchmarks[j].slug for j in bench_cols]
-
-    # Python lists once (fast element access), then one dict per row
-    cols = {
-        "score": scores.tolist(), "lo": lo.tolist(), "hi": hi.tolist(), "iqm": block.iqm[positions, k].tolist(),
-        "delta": delta.tolist(), "dlo": (lo - ref_cov).tolist(), "dhi": (hi - ref_cov).tolist(),
-        "eff": efficiency.tolist(), "rank": ranks.tolist(),
-        "dom": block.scores[positions, 1:].tolist(),
-        "bench": block.bench_means[np.ix_(positions, bench_cols)].tolist() if bench_cols else [[]] * len(positions),
-        "seeds": block.n_seeds[np.ix_(positions, counted_cols)].tolist() if counted_cols else [[]] * len(positions),
-    }
+    eff = board_rows.efficiency(delta=delta, sizes=sizes).tolist()
+    heads, tails = board_rows.static_rows(board=board, k=k, bench_cols=tuple(bench_cols))
+    rank_list = ranks.tolist()
     rows = []
     for i, p in enumerate(positions.tolist()):
         m = meta[int(board.dataset_ids[p])]
-        seeds = [s for s in cols["seeds"][i] if s > 0]
         row = {
             "is_reference": False,
             "dataset": m["slug"],
@@ -216,19 +204,10 @@ def leaderboard_get(
             "sample_count": m["sample_count"],
             "source_url": m["source_url"],
             "year": m["year"],
-            "rank": cols["rank"][i],
-            "score": _num(cols["score"][i]),
-            "ci_low": _num(cols["lo"][i]),
-            "ci_high": _num(cols["hi"][i]),
-            "iqm": _num(cols["iqm"][i]),
-            "delta": _num(cols["delta"][i]),
-            "delta_ci_low": _num(cols["dlo"][i]),
-            "delta_ci_high": _num(cols["dhi"][i]),
-            "efficiency": _num(cols["eff"][i]),
-            "n_seeds": min(seeds) if seeds else 0,
-            "coverage": len(seeds) / coverage_den,
-            "domain_scores": {d: _num(v) for d, v in zip(DOMAINS, cols["dom"][i])},
-            "benchmarks": {s: _num(v) for s, v in zip(bench_slugs, cols["bench"][i])},
+            "rank": rank_list[i],
+            **heads[p],
+            "efficiency": _num(eff[i]),
+            **tails[p],
         }
         if _matches(row, filters):
             rows.append(row)
