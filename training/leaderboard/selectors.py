@@ -173,13 +173,21 @@ def leaderboard_get(
         raise InvalidInput(f"domain_match must be one of {', '.join(DOMAIN_MATCHES)}")
     bm = base_model_get(slug=base_model)
     board = board_get(base_model=bm)
+    meta = _visible_meta(viewer=viewer, dataset_ids=board.dataset_ids.tolist())
+    return _leaderboard_view(board=board, bm=bm, meta=meta, domain=domain, filters=filters)
+
+
+def _leaderboard_view(*, board: Board, bm: BaseModel, meta: dict[int, dict], domain: str,
+                      filters: LeaderboardFilters) -> Leaderboard:
+    """The board as seen by the viewer whose visible datasets' facts are ``meta`` (keys beyond the board's
+    datasets are ignored)."""
     k = KEYS.index(domain or "overall")
     bench_cols = [j for j, b in enumerate(board.benchmarks) if not domain or b.domain == domain]
     block = board.datasets
-    meta = _visible_meta(viewer=viewer, dataset_ids=board.dataset_ids.tolist())
     index = board.index_of()
     # datasets the viewer may see that have a score in this view
-    positions = np.array(sorted(index[d] for d in meta if not math.isnan(block.scores[index[d], k])), dtype=int)
+    positions = np.array(sorted(index[d] for d in meta if d in index and not math.isnan(block.scores[index[d], k])),
+                         dtype=int)
     scores = block.scores[positions, k]
     lo, hi = block.ci_low[positions, k], block.ci_high[positions, k]
     ranks = stats.rank_with_ties(lo, hi)
@@ -513,10 +521,12 @@ def dataset_standings(*, viewer, dataset: Dataset) -> list[dict]:
         Job.objects.filter(dataset=dataset, status=Job.Status.SUCCEEDED).values_list("base_model_id", flat=True)
     )
     out = []
-    for bm in leaderboard_base_models():
-        if bm.pk not in base_model_ids:
-            continue
-        lb = leaderboard_get(viewer=viewer, base_model=bm.slug)
+    boards = [(bm, board_get(base_model=bm)) for bm in leaderboard_base_models() if bm.pk in base_model_ids]
+    # one read of the visible datasets' facts for every board (not one per base model)
+    ids = sorted({int(d) for _, board in boards for d in board.dataset_ids.tolist()})
+    meta = _visible_meta(viewer=viewer, dataset_ids=ids) if boards else {}
+    for bm, board in boards:
+        lb = _leaderboard_view(board=board, bm=bm, meta=meta, domain="", filters=LeaderboardFilters())
         row = next((r for r in lb.rows if r["dataset"] == dataset.slug), None)
         if row is not None:
             out.append({"base_model": lb.base_model, "row": row, "of": lb.visible_count})
