@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,12 +79,12 @@ class Server:
             [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "arena.wsgi:application", "--bind",
              f"{HOST}:{PORT}", "--workers", "2", "--threads", "4", "--preload", "--timeout", "120",
              "--keep-alive", "75", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(ROOT, "var-bench-gunicorn.log"), "ab"),
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tempfile.gettempdir(), "arena-bench-gunicorn.log"), "ab"),
             start_new_session=True,
         )
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited; see var-bench-gunicorn.log")
+                raise RuntimeError(f"gunicorn exited; see {tempfile.gettempdir()}/arena-bench-gunicorn.log")
             try:
                 with socket.create_connection((HOST, PORT), timeout=0.2):
                     return time.perf_counter() - started
@@ -121,7 +122,6 @@ def run(*, quick: bool) -> list[dict]:
     import httpx
     import numpy as np
     import psycopg
-    from django.core.cache import cache
     from django.db import connections
 
     from training.models import BaseModel, Benchmark, EvalResult, Job
@@ -221,7 +221,6 @@ def run(*, quick: bool) -> list[dict]:
     finally:
         server.stop()
         pg.close()
-        cache.delete_many([])  # keys live under this run's prefix and expire with the cache's timeouts
     load_after = os.getloadavg()[0]
     for row in rows:
         row["notes"] += f"; load {load_before:.1f}->{load_after:.1f} on {os.cpu_count()} CPUs"
