@@ -143,10 +143,14 @@ def running_server(env: dict, *, port: int, workers: int, threads: int, log_path
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
+        # with --preload the port opens once the app, its routes and views are loaded (gunicorn.conf.py): on a
+        # machine loaded by other work that can take a while
+        deadline = time.monotonic() + float(os.environ.get("ARENA_LOAD_START_TIMEOUT", "240"))
+        started = time.monotonic()
         while True:
             try:
-                if httpx.get(f"http://{HOST}:{port}/api/v1/datasets/?limit=1", timeout=2).status_code == 200:
+                if httpx.get(f"http://{HOST}:{port}/api/v1/datasets/?limit=1", timeout=10).status_code == 200:
+                    print(f"server ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
                     break
             except httpx.TransportError:
                 pass
