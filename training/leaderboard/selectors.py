@@ -94,17 +94,31 @@ def _check_domain(domain: str) -> None:
         raise InvalidInput(f"unknown domain {domain!r}: use one of {', '.join(DOMAINS)} (or none for overall)")
 
 
-def _visible_meta(*, viewer, dataset_ids: Sequence[int]) -> dict[int, dict]:
-    """Name, slug, size, year, owner and domain tags of the visible datasets among ``dataset_ids``."""
+def _visible_meta(*, viewer, dataset_ids: Sequence[int], base_model_ids: Sequence[int] = ()) -> dict[int, dict]:
+    """Name, slug, size, year, owner and domain tags of the visible datasets among ``dataset_ids``.
+
+    With ``base_model_ids`` (the boards the ids come from) the rows are selected by "has a succeeded job on one
+    of them" (a semi-join on the job index) instead of a list of 1,000 ids, then kept to ``dataset_ids``."""
     fields = ("id", "slug", "name", "sample_count", "year", "visibility", "owner__username", "source_url")
+    wanted = set(dataset_ids)
+    visible = dataset_visible_queryset(viewer=viewer).order_by()
+    tags = Dataset.domains.through.objects.order_by()
+    if base_model_ids:
+        on_board = Job.objects.filter(base_model_id__in=list(base_model_ids), status=Job.Status.SUCCEEDED)
+        visible = visible.filter(Exists(on_board.filter(dataset=OuterRef("pk"))))
+        tags = tags.filter(Exists(on_board.filter(dataset=OuterRef("dataset_id"))))
+    else:
+        visible = visible.filter(pk__in=list(wanted))
     meta = {
         row[0]: {**dict(zip(fields, row)), "domains": []}
-        for row in dataset_visible_queryset(viewer=viewer).filter(pk__in=list(dataset_ids)).order_by()
-        .annotate(year=ExtractYear("created_at")).values_list(*fields)
+        for row in visible.annotate(year=ExtractYear("created_at")).values_list(*fields)
+        if row[0] in wanted
     }
-    tags = Dataset.domains.through.objects.filter(dataset_id__in=list(meta)).values_list("dataset_id", "domain__name")
-    for dataset_id, tag in tags:
-        meta[dataset_id]["domains"].append(tag)
+    if not base_model_ids:
+        tags = tags.filter(dataset_id__in=list(meta))
+    for dataset_id, tag in tags.values_list("dataset_id", "domain__name"):
+        if dataset_id in meta:
+            meta[dataset_id]["domains"].append(tag)
     for row in meta.values():
         row["domains"].sort()
     return meta
@@ -173,7 +187,7 @@ def leaderboard_get(
         raise InvalidInput(f"domain_match must be one of {', '.join(DOMAIN_MATCHES)}")
     bm = base_model_get(slug=base_model)
     board = board_get(base_model=bm)
-    meta = _visible_meta(viewer=viewer, dataset_ids=board.dataset_ids.tolist())
+    meta = _visible_meta(viewer=viewer, dataset_ids=board.dataset_ids.tolist(), base_model_ids=[bm.pk])
     return _leaderboard_view(board=board, bm=bm, meta=meta, domain=domain, filters=filters)
 
 
@@ -524,7 +538,7 @@ def dataset_standings(*, viewer, dataset: Dataset) -> list[dict]:
     boards = [(bm, board_get(base_model=bm)) for bm in leaderboard_base_models() if bm.pk in base_model_ids]
     # one read of the visible datasets' facts for every board (not one per base model)
     ids = sorted({int(d) for _, board in boards for d in board.dataset_ids.tolist()})
-    meta = _visible_meta(viewer=viewer, dataset_ids=ids) if boards else {}
+    meta = _visible_meta(viewer=viewer, dataset_ids=ids, base_model_ids=[bm.pk for bm, _ in boards]) if boards else {}
     for bm, board in boards:
         lb = _leaderboard_view(board=board, bm=bm, meta=meta, domain="", filters=LeaderboardFilters())
         row = next((r for r in lb.rows if r["dataset"] == dataset.slug), None)
