@@ -114,7 +114,11 @@ def _previous_board(*, base_model_id: int) -> Board | None:
 
 def _on_result_change(sender, instance, **kwargs) -> None:
     """``EvalResult`` saved or deleted one at a time (the engine's bulk write is covered by the job stamp)."""
-    base_model_id = Job.objects.filter(pk=instance.job_id).values_list("base_model_id", flat=True).first()
+    job = instance._state.fields_cache.get("job")  # loaded already (e.g. EvalResult(job=job)): no query
+    if job is not None and job.pk == instance.job_id:
+        base_model_id = job.base_model_id
+    else:
+        base_model_id = Job.objects.filter(pk=instance.job_id).values_list("base_model_id", flat=True).first()
     if base_model_id is not None:
         # now (this transaction's own reads) and after commit (a board computed by another process meanwhile
         # from the data before the commit)
