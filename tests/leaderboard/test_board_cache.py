@@ -110,3 +110,35 @@ def test_the_board_is_shared_through_the_cache(small_board, other_user, monkeypa
     monkeypatch.setattr(compute, "board_compute", lambda **kw: pytest.fail("recomputed"))
     monkeypatch.setattr(compute, "board_update", lambda **kw: pytest.fail("recomputed"))
     assert board_cache.board_get(base_model=tiny).dataset_ids.size == 3
+
+
+def test_incremental_updates_match_the_full_computation_on_a_random_board(board, user, monkeypatch):
+    """Partial coverage, 1-3 seeds, several rounds of new jobs (more seeds, new datasets, a failed job): after
+    every round the updated board has exactly the numbers of a full computation."""
+    rng = np.random.default_rng(7)
+    slugs = [(f"b{j}", ("general", "math", "code", "reasoning")[j % 4]) for j in range(8)]
+    for slug, domain in slugs:
+        board.benchmark(slug, domain)
+    board.results(None, {s: [0.3 + 0.01 * j] for j, (s, _) in enumerate(slugs)})
+    tiny = BaseModel.objects.get(slug="tiny")
+
+    def random_scores():
+        chosen = [s for s, _ in slugs if rng.random() < 0.7] or [slugs[0][0]]
+        return {s: rng.uniform(0.1, 0.9, size=int(rng.integers(1, 4))).round(4).tolist() for s in chosen}
+
+    datasets = [board.dataset(f"ds-{i}", owner=user) for i in range(12)]
+    for ds in datasets:
+        engine_results(board, ds, random_scores())
+    board_cache.board_get(base_model=tiny)
+    for round_no in range(3):
+        for ds in rng.choice(datasets, size=3, replace=False):
+            engine_results(board, ds, random_scores())
+        datasets.append(board.dataset(f"new-{round_no}", owner=user))
+        engine_results(board, datasets[-1], random_scores())
+        Job.objects.filter(dataset=datasets[round_no]).update(status=Job.Status.FAILED)
+        from training.leaderboard import compute
+
+        with monkeypatch.context() as patched:  # the update path, never the full computation
+            patched.setattr(compute, "board_compute", lambda **kw: pytest.fail("fell back to a full computation"))
+            updated = board_cache.board_get(base_model=tiny)
+        assert_same_board(updated, board_compute(base_model=tiny))
