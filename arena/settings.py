@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",  # compresses what it is given last: keep it near the top
     "arena.middleware.BadInputMiddleware",  # NUL, surrogates, deep JSON, malformed Dash bodies: 400, never 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

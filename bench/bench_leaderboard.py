@@ -19,65 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-N_DATASETS, N_BENCHMARKS, N_BASE_MODELS, N_SEEDS = 1000, 25, 3, 3
-
-
 def _ensure_database(name: str, reseed: bool) -> None:
-    import psycopg
+    from bench.seed_leaderboard import ensure_database
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and reseed:
-            conn.execute(f'DROP DATABASE "{name}"')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(name, reseed=reseed)
 
 
 def _seed() -> None:
-    import numpy as np
-    from django.contrib.auth import get_user_model
+    from bench.seed_leaderboard import seed
 
-    from arena.models import Dataset, Domain
-    from training.models import BaseModel, Benchmark, EvalResult, Job
-
-    if Dataset.objects.filter(slug__startswith="bench-ds-").count() == N_DATASETS:
-        return
     t0 = time.perf_counter()
-    rng = np.random.default_rng(0)
-    User = get_user_model()
-    owners = [User.objects.get_or_create(username=f"bench-user-{i}")[0] for i in range(5)]
-    domains = list(Domain.objects.all()) or [Domain.objects.create(name=n) for n in ("general", "math", "code")]
-    datasets = Dataset.objects.bulk_create([
-        Dataset(name=f"Bench dataset {i}", slug=f"bench-ds-{i}", owner=owners[i % 5], status="ready",
-                visibility="private" if i % 10 == 0 else "public", sample_count=int(rng.integers(500, 200_000)))
-        for i in range(N_DATASETS)
-    ])
-    Through = Dataset.domains.through
-    Through.objects.bulk_create([Through(dataset_id=d.pk, domain_id=domains[d.pk % len(domains)].pk)
-                                 for d in datasets])
-    domain_names = ["general", "math", "code", "reasoning"]
-    benchmarks = Benchmark.objects.bulk_create([
-        Benchmark(name=f"Bench {j}", slug=f"bench-{j}", domain=domain_names[j % 4], kind="generation",
-                  metric="exact_match", items_file=f"bench/{j}.jsonl") for j in range(N_BENCHMARKS)
-    ])
-    base_models = BaseModel.objects.bulk_create([
-        BaseModel(name=f"Bench base {m}", slug=f"bench-base-{m}", path="tiny:{}") for m in range(N_BASE_MODELS)
-    ])
-    quality = rng.normal(0.05, 0.05, size=N_DATASETS)
-    for bm in base_models:
-        jobs = [Job(dataset=None, base_model=bm, seed=s, status="succeeded") for s in range(N_SEEDS)]
-        jobs += [Job(dataset=d, base_model=bm, seed=s, status="succeeded") for d in datasets for s in range(N_SEEDS)]
-        jobs = Job.objects.bulk_create(jobs, batch_size=5000)
-        base = rng.uniform(0.2, 0.6, size=N_BENCHMARKS)
-        results = []
-        for job in jobs:
-            lift = 0.0 if job.dataset_id is None else quality[int(job.dataset.slug.rsplit("-", 1)[1])]
-            scores = np.clip(base + lift + rng.normal(0, 0.02, size=N_BENCHMARKS), 0, 1)
-            results += [EvalResult(job=job, benchmark=b, score=float(s), n_items=100)
-                        for b, s in zip(benchmarks, scores)]
-        EvalResult.objects.bulk_create(results, batch_size=10_000)
-    print(f"seeded {EvalResult.objects.count()} results in {time.perf_counter() - t0:.1f}s")
+    print(f"{seed()} results ({time.perf_counter() - t0:.1f} s; bench/seed_leaderboard.py, COPY)")
 
 
 def _measure(label: str, fn, n: int) -> None:
@@ -122,7 +74,7 @@ def main() -> None:
     from django.core.cache import cache
     from django.test import Client
 
-    from training.leaderboard import compute, selectors
+    from training.leaderboard import cache as board_cache, selectors
     from training.models import BaseModel
 
     viewer = get_user_model().objects.get(username="bench-user-1")
@@ -131,10 +83,10 @@ def main() -> None:
     bm = BaseModel.objects.get(slug="bench-base-0")
     cache.clear()
     t0 = time.perf_counter()
-    compute.board_get(base_model=bm)
+    board_cache.board_get(base_model=bm)
     print(f"cold board computation (SQL + bootstrap, 1 base model)  {(time.perf_counter() - t0) * 1000:.0f} ms")
     for other in BaseModel.objects.exclude(pk=bm.pk):
-        compute.board_get(base_model=other)
+        board_cache.board_get(base_model=other)
     rows = len(selectors.leaderboard_get(viewer=viewer, base_model=bm.slug).rows)
     print(f"rows visible to the viewer: {rows}")
 

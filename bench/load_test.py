@@ -116,6 +116,25 @@ def prepare(env: dict, *, users: int, datasets: int, samples: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+SERVER_PID = [0]
+
+
+def server_cpu_seconds() -> float:
+    """CPU seconds (user + system) of the gunicorn master and its workers so far: what the server itself spent,
+    independent of how many cores other work on the machine leaves it."""
+    import psutil
+
+    try:
+        master = psutil.Process(SERVER_PID[0])
+        total = 0.0
+        for proc in [master, *master.children(recursive=True)]:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.Error:
+        return float("nan")
+
+
 @contextmanager
 def running_server(env: dict, *, port: int, workers: int, threads: int, log_path: str):
     log = open(log_path, "wb")
@@ -143,16 +162,21 @@ def running_server(env: dict, *, port: int, workers: int, threads: int, log_path
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
+        # with --preload the port opens once the app, its routes and views are loaded (gunicorn.conf.py): on a
+        # machine loaded by other work that can take a while
+        deadline = time.monotonic() + float(os.environ.get("ARENA_LOAD_START_TIMEOUT", "240"))
+        started = time.monotonic()
         while True:
             try:
-                if httpx.get(f"http://{HOST}:{port}/api/v1/datasets/?limit=1", timeout=2).status_code == 200:
+                if httpx.get(f"http://{HOST}:{port}/api/v1/datasets/?limit=1", timeout=10).status_code == 200:
+                    print(f"server ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
                     break
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the server did not start; see {log_path}")
             time.sleep(0.3)
+        SERVER_PID[0] = process.pid
         yield f"http://{HOST}:{port}"
     finally:
         process.terminate()
@@ -356,12 +380,18 @@ def main(argv: list[str] | None = None) -> int:
                     for n in range(args.users)
                 ]
                 load_before = os.getloadavg()
+                cpu_before = server_cpu_seconds()
                 for thread in threads:
                     thread.start()
                 for thread in threads:
                     thread.join()
                 elapsed = time.monotonic() - started
+                cpu_used = server_cpu_seconds() - cpu_before
             report(results, elapsed=elapsed, args=args)
+            requests = max(results.count, 1)
+            print(f"server CPU: {cpu_used:.1f} s for {results.count} requests = {cpu_used / requests * 1000:.0f} ms "
+                  f"per request (all endpoints); {os.cpu_count()} cores at full use would serve about "
+                  f"{os.cpu_count() / max(cpu_used / requests, 1e-9):.0f} requests/s")
             load_after = os.getloadavg()
             print(f"machine load average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} "
                   f"on {os.cpu_count()} CPUs: figures on a busy machine are slower than on a quiet one")

@@ -24,3 +24,7 @@ class TrainingConfig(AppConfig):
         from arena.storage import register_dataset_paths
 
         register_dataset_paths("training", _dataset_paths)
+
+        from training.leaderboard.cache import connect_signals
+
+        connect_signals()

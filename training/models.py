@@ -164,7 +164,12 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["base_model", "status"])]
+        indexes = [
+            models.Index(fields=["base_model", "status"]),
+            # the leaderboard's stamp, job list and results join read only these columns: index-only scans
+            # (key columns rather than INCLUDE: the SQLite demo has no covering indexes and warns about them)
+            models.Index(fields=["base_model", "status", "dataset", "id", "seed", "finished_at"], name="job_board_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"job {self.pk}: {self.dataset_id} x {self.base_model_id} seed {self.seed}"
@@ -190,6 +195,8 @@ class EvalResult(models.Model):
     class Meta:
         ordering = ["benchmark__name"]
         constraints = [models.UniqueConstraint(fields=["job", "benchmark"], name="one_result_per_job_benchmark")]
+        # the leaderboard reads (job, benchmark, score) of a base model's jobs: covered, no heap visit
+        indexes = [models.Index(fields=["job", "benchmark", "score"], name="evalresult_board_idx")]
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.benchmark_id}: {self.score:.3f}"

@@ -7,6 +7,7 @@ django-plotly-dash) and only reshape the result for display.
 """
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
@@ -302,12 +303,15 @@ def update_board(base_model, view, search, tags, tag_match, size_min, size_max, 
         )
     except ArenaError as exc:
         return [], [], 1, empty_figure(exc.message), "", exc.message
-    records = sort_records(table_records(leaderboard=leaderboard), sort_by)
-    pinned = [r for r in records if r["kind"] == "reference"]
-    ranked = records[len(pinned):]
-    page_count = max(1, -(-len(ranked) // PAGE_SIZE))
+    page_count = max(1, -(-len(leaderboard.rows) // PAGE_SIZE))
     page = min(max(int(page_current or 0), 0), page_count - 1)
-    shown = pinned + ranked[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]  # the reference is on every page
+    if sort_by:
+        records = sort_records(table_records(leaderboard=leaderboard), sort_by)
+        pinned = [r for r in records if r["kind"] == "reference"]
+        shown = pinned + records[len(pinned):][page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    else:  # the board's own order: only this page's rows become table records
+        window = dataclasses.replace(leaderboard, rows=leaderboard.rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE])
+        shown = table_records(leaderboard=window)  # the reference (first) is on every page
     data = []
     for record in shown:
         data.append(record)

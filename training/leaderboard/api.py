@@ -6,7 +6,9 @@ from dataclasses import fields
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
+import orjson
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +26,27 @@ class CSVRenderer(BaseRenderer):
         if isinstance(data, dict):  # an error body
             data = [["error", "code"], [data.get("error", data.get("detail", "")), data.get("code", "")]]
         return csv_text(data).encode("utf-8")  # formula-like text cells escaped for spreadsheets
+
+
+class FastJSONRenderer(JSONRenderer):
+    """DRF's JSON media type, serialised by orjson (a 1,000-row board in a few ms instead of tens); types orjson
+    does not know go through DRF's encoder, as with ``JSONRenderer``."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=JSONEncoder().default)
+
+
+MAX_PAGE_ROWS = 1000
+
+
+def _page_param(params, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
+    value = _int_param(params, name)
+    if value is not None and (value < minimum or (maximum is not None and value > maximum)):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise InvalidInput(f"{name} must be {bound} (got {value})")
+    return value
 
 
 def _int_param(params, name: str) -> int | None:
@@ -50,7 +73,7 @@ def filters_from_params(params) -> selectors.LeaderboardFilters:
 
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     @extend_schema(
         parameters=[
@@ -62,6 +85,9 @@ class LeaderboardView(APIView):
             OpenApiParameter("size_min", int),
             OpenApiParameter("size_max", int),
             OpenApiParameter("year", int),
+            OpenApiParameter("offset", int, description="skip this many ranked rows (with limit: one page)"),
+            OpenApiParameter("limit", int, description=f"at most this many ranked rows (1-{MAX_PAGE_ROWS}); "
+                             "default: all. `matched` gives the number of rows before the page is cut"),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
         responses=OpenApiTypes.OBJECT,
@@ -73,17 +99,25 @@ class LeaderboardView(APIView):
             domain=request.query_params.get("domain", ""),
             filters=filters_from_params(request.query_params),
         )
+        offset = _page_param(request.query_params, "offset", minimum=0) or 0
+        limit = _page_param(request.query_params, "limit", minimum=1, maximum=MAX_PAGE_ROWS)
+        matched = len(leaderboard.rows)
+        if offset or limit is not None:
+            leaderboard.rows = leaderboard.rows[offset:None if limit is None else offset + limit]
         if request.accepted_renderer.format == "csv":
             response = Response(selectors.leaderboard_csv_rows(leaderboard=leaderboard))
             name = f"leaderboard-{leaderboard.base_model['slug']}-{leaderboard.domain or 'overall'}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
-        return Response({f.name: getattr(leaderboard, f.name) for f in fields(leaderboard)})
+        body = {f.name: getattr(leaderboard, f.name) for f in fields(leaderboard)}
+        if offset or limit is not None:
+            body.update(matched=matched, offset=offset, limit=limit)
+        return Response(body)
 
 
 class LeaderboardCompareView(APIView):
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
 
     @extend_schema(
         parameters=[

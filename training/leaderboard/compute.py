@@ -14,27 +14,24 @@ What is computed (per dataset, and for the base model's own reference row):
 * stratified-bootstrap 95% intervals and IQM for the overall score and every domain average (see ``stats``).
 
 Everything here depends only on the evaluation results, not on who is looking: the visible subset, ranks,
-filters and efficiency are applied per request by ``training.leaderboard.selectors``. The result is cached
-under a version stamp (count, max id and sum of ids of the base model's succeeded results), so a new,
-removed or replaced result (or a job changing status) invalidates it on the next request.
+filters and efficiency are applied per request by ``training.leaderboard.selectors``. Boards are cached in the
+shared cache by ``training.leaderboard.cache`` (per base model, invalidated only by that base model's jobs and
+results); after a new result, :func:`board_update` recomputes only the datasets whose jobs changed (a dataset's
+numbers depend on its own results only, see ``stats``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Sum
 
 from training.leaderboard import stats
 from training.models import BaseModel, Benchmark, EvalResult, Job
 
 DOMAINS: tuple[str, ...] = tuple(Benchmark.Domain.values)
 KEYS: tuple[str, ...] = ("overall", *DOMAINS)
-CACHE_PREFIX = "arena:leaderboard:v1"
-CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -70,51 +67,33 @@ class Board:
     datasets: ScoreBlock
     reference: ScoreBlock | None  # one entry
     reference_on_coverage: np.ndarray  # [n, K] the reference's score on each dataset's benchmarks (NaN: none)
+    # per dataset id (None: the reference), the (job id, finished_at) of its succeeded jobs: what changed since
+    jobs: dict = field(default_factory=dict)
 
     def index_of(self) -> dict[int, int]:
         return {int(pk): i for i, pk in enumerate(self.dataset_ids.tolist())}
 
 
-def board_stamp(*, base_model: BaseModel) -> tuple:
-    """A cheap version stamp: count, max id and sum of ids of the base model's succeeded jobs (index on
-    (base_model, status)) and the newest ``EvalResult`` id (primary-key index). A job that succeeds, fails
-    or is deleted, and any new or re-created result, changes it. Not covered: editing a stored score in place
-    or deleting a single result without its job (results are written once by the training engine)."""
-    agg = Job.objects.filter(base_model_id=base_model.pk, status=Job.Status.SUCCEEDED).aggregate(
-        n=Count("id"), last=Max("id"), total=Sum("id")
-    )
-    last_result = EvalResult.objects.aggregate(last=Max("id"))["last"]
-    return (agg["n"], agg["last"], agg["total"], last_result)
+def job_signatures(*, base_model: BaseModel) -> dict[int | None, tuple]:
+    """Per dataset id (None: the base model's own reference runs), its succeeded jobs as sorted
+    ``(job id, finished_at)`` pairs: one index-only scan of ``(base_model, status)`` with the included columns."""
+    out: dict[int | None, list] = {}
+    jobs = Job.objects.filter(base_model_id=base_model.pk, status=Job.Status.SUCCEEDED).order_by()
+    for dataset_id, job_id, finished in jobs.values_list("dataset_id", "id", "finished_at"):
+        out.setdefault(dataset_id, []).append((job_id, finished))
+    return {d: tuple(sorted(v)) for d, v in out.items()}
 
 
-_memo: dict[str, Board] = {}  # this process's boards by cache key: skips unpickling on every request
-_MEMO_SIZE = 16
-
-
-def board_get(*, base_model: BaseModel) -> Board:
-    """The computed board, from the cache when its stamp is current."""
-    stamp = board_stamp(base_model=base_model)
-    key = f"{CACHE_PREFIX}:{base_model.pk}:{':'.join(str(s) for s in stamp)}"
-    board = _memo.get(key)
-    if board is not None and cache.get(f"{key}:alive"):
-        return board
-    board = cache.get(key)
-    if board is None:
-        board = board_compute(base_model=base_model, stamp=stamp)
-        cache.set(key, board, CACHE_SECONDS)
-    cache.set(f"{key}:alive", True, CACHE_SECONDS)
-    while len(_memo) >= _MEMO_SIZE:  # drop the oldest; tolerate another thread dropping it first
-        _memo.pop(next(iter(_memo), None), None)
-    _memo[key] = board
-    return board
-
-
-def _seed_scores(*, base_model: BaseModel) -> list[tuple[int | None, int, list[float]]]:
-    """(dataset id, benchmark id, scores ordered by seed) of the base model's succeeded jobs.
+def _seed_scores(*, base_model: BaseModel, dataset_ids: list[int] | None = None
+                 ) -> list[tuple[int | None, int, list[float]]]:
+    """(dataset id, benchmark id, scores ordered by seed) of the base model's succeeded jobs (only those of
+    ``dataset_ids`` when given).
 
     PostgreSQL aggregates the seed scores into arrays; other databases (the SQLite demo) group in Python.
     """
     results = EvalResult.objects.filter(job__base_model_id=base_model.pk, job__status=Job.Status.SUCCEEDED).order_by()
+    if dataset_ids is not None:
+        results = results.filter(job__dataset_id__in=dataset_ids)
     if connection.vendor == "postgresql":
         return list(
             results.values("job__dataset_id", "benchmark_id")
@@ -128,8 +107,10 @@ def _seed_scores(*, base_model: BaseModel) -> list[tuple[int | None, int, list[f
     return [(d, b, scores) for (d, b), scores in grouped.items()]
 
 
-def board_compute(*, base_model: BaseModel, stamp: tuple = ()) -> Board:
+def board_compute(*, base_model: BaseModel, stamp: tuple = (), jobs: dict | None = None) -> Board:
     """Aggregate the results in SQL per (dataset, benchmark) -- seed scores as an array -- then compute."""
+    if jobs is None:
+        jobs = job_signatures(base_model=base_model)
     rows = _seed_scores(base_model=base_model)
     bench_ids = sorted({b for _, b, _ in rows})
     benchmarks = [
@@ -155,13 +136,8 @@ def board_compute(*, base_model: BaseModel, stamp: tuple = ()) -> Board:
 
     datasets = _score_block(values=values, counted=counted, domain_of=domain_of)
     reference = _score_block(values=ref_values, counted=counted, domain_of=domain_of) if has_reference else None
-    if reference is not None:
-        # sum_b W[n, k, b] * ref[b]: the reference evaluated on each dataset's own benchmarks
-        ref_means = np.nan_to_num(reference.bench_means[0])
-        on_coverage = np.einsum("nkb,b->nk", datasets.weights, ref_means)
-        on_coverage[datasets.weights.sum(axis=2) == 0] = np.nan
-    else:
-        on_coverage = np.full((n, len(KEYS)), np.nan)
+    # sum_b W[n, k, b] * ref[b]: the reference evaluated on each dataset's own benchmarks
+    on_coverage = _reference_on_coverage(datasets=datasets, reference=reference)
     return Board(
         base_model_id=base_model.pk,
         stamp=stamp,
@@ -171,6 +147,76 @@ def board_compute(*, base_model: BaseModel, stamp: tuple = ()) -> Board:
         datasets=datasets,
         reference=reference,
         reference_on_coverage=on_coverage,
+        jobs=jobs,
+    )
+
+
+def _reference_on_coverage(*, datasets: ScoreBlock, reference: ScoreBlock | None) -> np.ndarray:
+    if reference is None:
+        return np.full((datasets.scores.shape[0], len(KEYS)), np.nan)
+    ref_means = np.nan_to_num(reference.bench_means[0])
+    on_coverage = np.einsum("nkb,b->nk", datasets.weights, ref_means)
+    on_coverage[datasets.weights.sum(axis=2) == 0] = np.nan
+    return on_coverage
+
+
+def board_update(*, previous: Board, base_model: BaseModel, stamp: tuple = ()) -> Board:
+    """The board after some datasets' jobs changed: only those datasets are read again and recomputed.
+
+    Falls back to :func:`board_compute` when the change reaches every row: the reference runs changed (they
+    decide which benchmarks count), or a changed dataset brings a new benchmark or more seeds than the board
+    holds. Gives exactly the numbers of a full computation (each dataset's numbers depend on its own results,
+    the benchmarks that count and the fixed bootstrap counts only).
+    """
+    jobs = job_signatures(base_model=base_model)
+    if previous.reference is None or jobs.get(None) != previous.jobs.get(None):
+        return board_compute(base_model=base_model, stamp=stamp, jobs=jobs)
+    changed = sorted(d for d, sig in jobs.items() if d is not None and previous.jobs.get(d) != sig)
+    rows = _seed_scores(base_model=base_model, dataset_ids=changed) if changed else []
+    col = {b.id: j for j, b in enumerate(previous.benchmarks)}
+    n_bench = len(previous.benchmarks)
+    if any(b not in col for _, b, _ in rows):
+        return board_compute(base_model=base_model, stamp=stamp, jobs=jobs)
+    # more seeds than before: pad (the bootstrap counts of k seeds do not depend on the widest k)
+    max_seeds = max([previous.datasets.values.shape[2], *(len(scores) for _, _, scores in rows)])
+    old_index = previous.index_of()
+    with_results = sorted({d for d, _, _ in rows})
+    kept = [d for d in old_index if d in jobs and d not in set(changed)]
+    dataset_ids = np.array(sorted(kept + with_results), dtype=np.int64)
+    row_of = {int(d): i for i, d in enumerate(dataset_ids.tolist())}
+    keep_new = [row_of[d] for d in kept]
+    keep_old = [old_index[d] for d in kept]
+    fresh = np.array([row_of[d] for d in with_results], dtype=int)
+    values = np.full((len(with_results), n_bench, max_seeds), np.nan)
+    fresh_row = {d: i for i, d in enumerate(with_results)}
+    for dataset_id, bench_id, scores in rows:
+        values[fresh_row[dataset_id], col[bench_id], : len(scores)] = scores
+    domain_of = np.array([DOMAINS.index(b.domain) for b in previous.benchmarks], dtype=int)
+    recomputed = _score_block(values=values, counted=previous.counted, domain_of=domain_of)
+    old = previous.datasets
+    merged = {}
+    for name in ("values", "bench_means", "n_seeds", "weights", "scores", "ci_low", "ci_high", "iqm"):
+        before, after = getattr(old, name), getattr(recomputed, name)
+        if name == "values" and before.shape[2] < max_seeds:
+            before = np.pad(before, ((0, 0), (0, 0), (0, max_seeds - before.shape[2])), constant_values=np.nan)
+        out = np.empty((len(dataset_ids), *before.shape[1:]), dtype=before.dtype)
+        out[keep_new] = before[keep_old]
+        out[fresh] = after
+        merged[name] = out
+    datasets = ScoreBlock(**merged)
+    ref_has = np.isfinite(previous.reference.values[0]).any(axis=1)
+    if not (ref_has | np.isfinite(datasets.values).any(axis=(0, 2))).all():
+        return board_compute(base_model=base_model, stamp=stamp, jobs=jobs)  # a benchmark column emptied
+    return Board(
+        base_model_id=base_model.pk,
+        stamp=stamp,
+        benchmarks=previous.benchmarks,
+        counted=previous.counted,
+        dataset_ids=dataset_ids,
+        datasets=datasets,
+        reference=previous.reference,
+        reference_on_coverage=_reference_on_coverage(datasets=datasets, reference=previous.reference),
+        jobs=jobs,
     )
 
 

@@ -20,8 +20,10 @@ from django.db.models.functions import ExtractYear
 from arena.errors import InvalidInput, NotFound
 from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
+from training.leaderboard import rows as board_rows
 from training.leaderboard import stats
-from training.leaderboard.compute import DOMAINS, KEYS, Board, board_get
+from training.leaderboard.cache import board_get
+from training.leaderboard.compute import DOMAINS, KEYS, Board
 from training.models import BaseModel, Job
 
 DOMAIN_MATCHES = ("any", "exact")
@@ -92,17 +94,31 @@ def _check_domain(domain: str) -> None:
         raise InvalidInput(f"unknown domain {domain!r}: use one of {', '.join(DOMAINS)} (or none for overall)")
 
 
-def _visible_meta(*, viewer, dataset_ids: Sequence[int]) -> dict[int, dict]:
-    """Name, slug, size, year, owner and domain tags of the visible datasets among ``dataset_ids``."""
+def _visible_meta(*, viewer, dataset_ids: Sequence[int], base_model_ids: Sequence[int] = ()) -> dict[int, dict]:
+    """Name, slug, size, year, owner and domain tags of the visible datasets among ``dataset_ids``.
+
+    With ``base_model_ids`` (the boards the ids come from) the rows are selected by "has a succeeded job on one
+    of them" (a semi-join on the job index) instead of a list of 1,000 ids, then kept to ``dataset_ids``."""
     fields = ("id", "slug", "name", "sample_count", "year", "visibility", "owner__username", "source_url")
+    wanted = set(dataset_ids)
+    visible = dataset_visible_queryset(viewer=viewer).order_by()
+    tags = Dataset.domains.through.objects.order_by()
+    if base_model_ids:
+        on_board = Job.objects.filter(base_model_id__in=list(base_model_ids), status=Job.Status.SUCCEEDED)
+        visible = visible.filter(Exists(on_board.filter(dataset=OuterRef("pk"))))
+        tags = tags.filter(Exists(on_board.filter(dataset=OuterRef("dataset_id"))))
+    else:
+        visible = visible.filter(pk__in=list(wanted))
     meta = {
         row[0]: {**dict(zip(fields, row)), "domains": []}
-        for row in dataset_visible_queryset(viewer=viewer).filter(pk__in=list(dataset_ids)).order_by()
-        .annotate(year=ExtractYear("created_at")).values_list(*fields)
+        for row in visible.annotate(year=ExtractYear("created_at")).values_list(*fields)
+        if row[0] in wanted
     }
-    tags = Dataset.domains.through.objects.filter(dataset_id__in=list(meta)).values_list("dataset_id", "domain__name")
-    for dataset_id, tag in tags:
-        meta[dataset_id]["domains"].append(tag)
+    if not base_model_ids:
+        tags = tags.filter(dataset_id__in=list(meta))
+    for dataset_id, tag in tags.values_list("dataset_id", "domain__name"):
+        if dataset_id in meta:
+            meta[dataset_id]["domains"].append(tag)
     for row in meta.values():
         row["domains"].sort()
     return meta
@@ -171,13 +187,21 @@ def leaderboard_get(
         raise InvalidInput(f"domain_match must be one of {', '.join(DOMAIN_MATCHES)}")
     bm = base_model_get(slug=base_model)
     board = board_get(base_model=bm)
+    meta = _visible_meta(viewer=viewer, dataset_ids=board.dataset_ids.tolist(), base_model_ids=[bm.pk])
+    return _leaderboard_view(board=board, bm=bm, meta=meta, domain=domain, filters=filters)
+
+
+def _leaderboard_view(*, board: Board, bm: BaseModel, meta: dict[int, dict], domain: str,
+                      filters: LeaderboardFilters) -> Leaderboard:
+    """The board as seen by the viewer whose visible datasets' facts are ``meta`` (keys beyond the board's
+    datasets are ignored)."""
     k = KEYS.index(domain or "overall")
     bench_cols = [j for j, b in enumerate(board.benchmarks) if not domain or b.domain == domain]
     block = board.datasets
-    meta = _visible_meta(viewer=viewer, dataset_ids=board.dataset_ids.tolist())
     index = board.index_of()
     # datasets the viewer may see that have a score in this view
-    positions = np.array(sorted(index[d] for d in meta if not math.isnan(block.scores[index[d], k])), dtype=int)
+    positions = np.array(sorted(index[d] for d in meta if d in index and not math.isnan(block.scores[index[d], k])),
+                         dtype=int)
     scores = block.scores[positions, k]
     lo, hi = block.ci_low[positions, k], block.ci_high[positions, k]
     ranks = stats.rank_with_ties(lo, hi)
@@ -186,25 +210,12 @@ def leaderboard_get(
     sizes = np.array(
         [meta[int(board.dataset_ids[p])]["sample_count"] or np.nan for p in positions.tolist()], dtype=float
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        efficiency = np.where(sizes > 0, delta / (sizes / 1000.0), np.nan)
-    coverage_den = max(int(board.counted[bench_cols].sum()) if bench_cols else 0, 1)
-    counted_cols = [j for j in bench_cols if board.counted[j]]
-    bench_slugs = [board.benchmarks[j].slug for j in bench_cols]
-
-    # Python lists once (fast element access), then one dict per row
-    cols = {
-        "score": scores.tolist(), "lo": lo.tolist(), "hi": hi.tolist(), "iqm": block.iqm[positions, k].tolist(),
-        "delta": delta.tolist(), "dlo": (lo - ref_cov).tolist(), "dhi": (hi - ref_cov).tolist(),
-        "eff": efficiency.tolist(), "rank": ranks.tolist(),
-        "dom": block.scores[positions, 1:].tolist(),
-        "bench": block.bench_means[np.ix_(positions, bench_cols)].tolist() if bench_cols else [[]] * len(positions),
-        "seeds": block.n_seeds[np.ix_(positions, counted_cols)].tolist() if counted_cols else [[]] * len(positions),
-    }
+    eff = board_rows.efficiency(delta=delta, sizes=sizes).tolist()
+    heads, tails = board_rows.static_rows(board=board, k=k, bench_cols=tuple(bench_cols))
+    rank_list = ranks.tolist()
     rows = []
     for i, p in enumerate(positions.tolist()):
         m = meta[int(board.dataset_ids[p])]
-        seeds = [s for s in cols["seeds"][i] if s > 0]
         row = {
             "is_reference": False,
             "dataset": m["slug"],
@@ -215,19 +226,10 @@ def leaderboard_get(
             "sample_count": m["sample_count"],
             "source_url": m["source_url"],
             "year": m["year"],
-            "rank": cols["rank"][i],
-            "score": _num(cols["score"][i]),
-            "ci_low": _num(cols["lo"][i]),
-            "ci_high": _num(cols["hi"][i]),
-            "iqm": _num(cols["iqm"][i]),
-            "delta": _num(cols["delta"][i]),
-            "delta_ci_low": _num(cols["dlo"][i]),
-            "delta_ci_high": _num(cols["dhi"][i]),
-            "efficiency": _num(cols["eff"][i]),
-            "n_seeds": min(seeds) if seeds else 0,
-            "coverage": len(seeds) / coverage_den,
-            "domain_scores": {d: _num(v) for d, v in zip(DOMAINS, cols["dom"][i])},
-            "benchmarks": {s: _num(v) for s, v in zip(bench_slugs, cols["bench"][i])},
+            "rank": rank_list[i],
+            **heads[p],
+            "efficiency": _num(eff[i]),
+            **tails[p],
         }
         if _matches(row, filters):
             rows.append(row)
@@ -533,10 +535,12 @@ def dataset_standings(*, viewer, dataset: Dataset) -> list[dict]:
         Job.objects.filter(dataset=dataset, status=Job.Status.SUCCEEDED).values_list("base_model_id", flat=True)
     )
     out = []
-    for bm in leaderboard_base_models():
-        if bm.pk not in base_model_ids:
-            continue
-        lb = leaderboard_get(viewer=viewer, base_model=bm.slug)
+    boards = [(bm, board_get(base_model=bm)) for bm in leaderboard_base_models() if bm.pk in base_model_ids]
+    # one read of the visible datasets' facts for every board (not one per base model)
+    ids = sorted({int(d) for _, board in boards for d in board.dataset_ids.tolist()})
+    meta = _visible_meta(viewer=viewer, dataset_ids=ids, base_model_ids=[bm.pk for bm, _ in boards]) if boards else {}
+    for bm, board in boards:
+        lb = _leaderboard_view(board=board, bm=bm, meta=meta, domain="", filters=LeaderboardFilters())
         row = next((r for r in lb.rows if r["dataset"] == dataset.slug), None)
         if row is not None:
             out.append({"base_model": lb.base_model, "row": row, "of": lb.visible_count})
