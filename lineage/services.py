@@ -10,6 +10,7 @@ from django.utils import timezone
 from arena.errors import ArenaError, Forbidden, InvalidInput
 from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
+from arena.storage import stored_size
 from lineage import overlap_index
 from lineage.bulk_import import MAX_REPORTED_ERRORS, parse_edge_lines
 from lineage.contamination_services import contamination_scan_request, contamination_scan_run  # noqa: F401 (re-exported)
@@ -178,20 +179,25 @@ def dataset_overlap_index(
         )
     DatasetSignature.objects.filter(pk=record.pk).update(status=DatasetSignature.Status.INDEXING, error="")
     try:
+        bands_file = record.bands_file
         if recompute_signatures or not record.signature_file:
             signature_file = overlap_index.compute_signature_files(dataset=dataset, params=params)
+            bands_file = ""
             DatasetSignature.objects.filter(pk=record.pk).update(
                 signature_file=signature_file,
+                bands_file="",
                 sample_count=dataset.sample_count or 0,
                 params=params.as_dict(),
                 signed_at=timezone.now(),
             )
         else:
             signature_file = record.signature_file
-        # The signature file is recorded before the LSH rows commit, and the rows are always rewritten
-        # (idempotent), so a crash in between heals on re-run and two datasets indexed concurrently
-        # always find each other: whichever searches last sees the other's committed rows.
-        overlap_index.insert_buckets(dataset_id=dataset.pk, signature_file=signature_file, params=params)
+        # The band file is derived from the signature file and recorded after it, before the search: a crash in
+        # between heals on re-run, and two datasets indexed concurrently always find each other (whichever
+        # searches last sees the other's recorded band file).
+        if not bands_file or not stored_size(bands_file):  # missing (older index, or removed): rebuild
+            bands_file = overlap_index.write_bands_file(dataset_id=dataset.pk, signature_file=signature_file, params=params)
+            DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file)
         overlaps = overlap_index.measure_overlaps(dataset=dataset, signature_file=signature_file, params=params)
         neighbours = overlap_index.replace_overlaps(dataset_id=dataset.pk, overlaps=overlaps)
         edges_infer(dataset_ids=[dataset.pk, *sorted(neighbours)], threshold=params.threshold)
