@@ -164,7 +164,7 @@ def dataset_index_enqueue(*, dataset: Dataset) -> None:
 def dataset_overlap_index(
     *, dataset_id: int, params: MinHashParams | None = None, recompute_signatures: bool = False
 ) -> DatasetSignature:
-    """Index one dataset: signatures (once), LSH rows, overlap with every indexed dataset, inferred edges.
+    """Index one dataset: signatures (once), LSH band file, overlap with every indexed dataset, inferred edges.
 
     Other datasets' signatures are only read. Re-running is safe: the dataset's own rows are replaced.
     Failures are recorded on its DatasetSignature row and re-raised.

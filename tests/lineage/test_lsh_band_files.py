@@ -105,3 +105,29 @@ def test_a_key_matching_too_many_samples_is_refused(user, make_dataset, monkeypa
     with pytest.raises(InvalidInput, match="matches 1\\+ indexed samples"):
         dataset_overlap_index(dataset_id=second.pk)
     assert DatasetSignature.objects.get(dataset=second).status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_builds_band_files_of_datasets_indexed_in_the_former_table(user, make_dataset, _isolated_storage):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("lineage", "0003_lineage_scoped_edges_hits")], [("lineage", "0004_lsh_band_files")]
+    dataset = make_dataset(user, "indexed-before", synthetic_samples(50, seed=21))
+    broken = make_dataset(user, "signature-lost", synthetic_samples(20, seed=22))
+    params = MinHashParams()
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("lineage", "DatasetSignature")
+    signature_file = overlap_index.compute_signature_files(dataset=dataset, params=params)
+    old.objects.create(dataset_id=dataset.pk, signature_file=signature_file, sample_count=50, params=params.as_dict(), status="ready")
+    old.objects.create(dataset_id=broken.pk, signature_file="datasets/0/missing-sig.npy", sample_count=20, params=params.as_dict(), status="ready")
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    record = DatasetSignature.objects.get(dataset=dataset)
+    assert record.bands_file == overlap_index.bands_file_name(dataset.pk)
+    keys = np.load(_isolated_storage / record.bands_file)
+    with overlap_index.open_signatures(signature_file) as (sig, _rep):
+        assert np.array_equal(keys, np.sort(band_keys(np.asarray(sig), params=params).reshape(-1)))
+    lost = DatasetSignature.objects.get(dataset=broken)
+    assert lost.status == "failed" and "re-index" in lost.error and lost.bands_file == ""
