@@ -95,7 +95,7 @@ def main() -> None:
         cursor.execute(f"ANALYZE {TABLE}")
     pg_build = time.perf_counter() - start
     signature_files: dict[int, str] = {}
-    others: dict[int, str] = {}
+    others: dict[int, list[str]] = {}
     start = time.perf_counter()
     for d, sig in [*enumerate(index_sigs, start=1), (new_id, new_sig)]:
         with temporary_path(suffix="-sig.npy") as sig_path, temporary_path(suffix="-rep.npy") as rep_path:
@@ -106,7 +106,7 @@ def main() -> None:
             store_file(local_path=sig_path, name=name)
         signature_files[d] = name
         if d != new_id:
-            others[d] = overlap_index.write_bands_file(dataset_id=d, signature_file=name, params=params)
+            others[d] = overlap_index.bands_part_names(*overlap_index.write_bands_file(dataset_id=d, signature_file=name, params=params))
     file_build = time.perf_counter() - start
     print(f"index {args.index_size:,} samples in {args.chunks} datasets ({args.index_size * params.bands:,} keys): "
           f"PostgreSQL table {pg_build:.1f}s, band files (with signature files) {file_build:.1f}s; load {load_before:.1f}")

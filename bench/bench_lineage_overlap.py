@@ -144,8 +144,8 @@ def main() -> None:
     record, _ = DatasetSignature.objects.update_or_create(
         dataset=new, defaults={"signature_file": sig_file, "sample_count": new.sample_count, "params": params.as_dict()}
     )
-    bands_file, t_bands = timed("bands", overlap_index.write_bands_file, dataset_id=new.pk, signature_file=sig_file, params=params)
-    DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file)
+    (bands_file, parts), t_bands = timed("bands", overlap_index.write_bands_file, dataset_id=new.pk, signature_file=sig_file, params=params)
+    DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file, bands_parts=parts)
     overlaps, t_query = timed("query", overlap_index.measure_overlaps, dataset=new, signature_file=sig_file, params=params)
     neighbours, t_store = timed("store", overlap_index.replace_overlaps, dataset_id=new.pk, overlaps=overlaps)
     _, t_edges = timed("edges", edges_infer, dataset_ids=[new.pk, *sorted(neighbours)], threshold=params.threshold)
@@ -153,7 +153,9 @@ def main() -> None:
     total_cpu = sum(CPU[k] for k in ("sig", "bands", "query", "store", "edges"))
     n = args.new_size
     found = {o.a_id if o.a_id != new.pk else o.b_id: o.share_of(new.pk) for o in overlaps}
-    n_keys = int(np.load(os.path.join(_STORAGE, "storage", bands_file), mmap_mode="r").size)
+    n_keys = sum(
+        int(np.load(os.path.join(_STORAGE, "storage", part), mmap_mode="r").size) for part in overlap_index.bands_part_names(bands_file, parts)
+    )
     load_after = os.getloadavg()
     print(f"add {n:,} samples to an index of {total_index:,}: {total:.1f}s wall, {total_cpu:.1f} CPU s "
           f"(load {load_before[0]:.1f} -> {load_after[0]:.1f}, {os.cpu_count()} cores)")

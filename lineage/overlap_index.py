@@ -6,7 +6,8 @@ Indexing a dataset (``overlap_index_dataset``):
    and write them to ``datasets/<id>/lineage-minhash-sig.npy`` (plus ``-rep.npy``: each
    sample's first identical-signature sample, so exact duplicates are searched once);
 2. write the LSH band keys of its representative samples, sorted, to
-   ``datasets/<id>/lineage-lsh-keys.npy`` (plus ``-idx.npy``: each key's sample index);
+   ``datasets/<id>/lineage-lsh-keys.npy`` (plus ``-idx.npy``: each key's sample index; a dataset
+   of more than ``BAND_PART_SAMPLES`` samples gets several sorted parts, ``-keys-1.npy``...);
    PostgreSQL records only the file names (:class:`DatasetSignature`);
 3. its band keys, a batch of samples at a time, are sorted and matched against every other
    indexed dataset's sorted keys (memory-mapped, binary search of the smaller side in the
@@ -38,6 +39,7 @@ from lineage.text import sample_text
 BATCH_ROWS = 2000
 PROBE_SAMPLES = 50_000  # own samples whose band keys are matched at once (x bands keys; about 40 MB)
 MAX_MATCHES_PER_KEY = 100_000
+BAND_PART_SAMPLES = 500_000  # samples per sorted part of a band file: bounds the memory of sorting it
 
 
 def signature_file_name(dataset_id: int) -> str:
@@ -91,38 +93,49 @@ def bands_file_name(dataset_id: int) -> str:
     return f"datasets/{dataset_id}/lineage-lsh-keys.npy"
 
 
-def bands_idx_file_name(bands_file: str) -> str:
-    return bands_file.replace("-keys.npy", "-idx.npy")
+def bands_part_names(bands_file: str, parts: int) -> list[str]:
+    """The key files of a band file's ``parts`` parts (the first is ``bands_file`` itself)."""
+    return [bands_file if p == 0 else bands_file.replace("-keys.npy", f"-keys-{p}.npy") for p in range(parts)]
 
 
-def write_bands_file(*, dataset_id: int, signature_file: str, params: MinHashParams) -> str:
-    """Store the dataset's LSH band keys (representative, non-empty samples only), sorted, with each key's
-    sample index alongside; returns the stored name. Deterministic from the signature file: rewriting is
-    idempotent. Memory: 12 bytes per key (16 keys per sample), sorted once."""
+def bands_idx_file_name(bands_part: str) -> str:
+    return bands_part.replace("lineage-lsh-keys", "lineage-lsh-idx")
+
+
+def write_bands_file(*, dataset_id: int, signature_file: str, params: MinHashParams) -> tuple[str, int]:
+    """Store the dataset's LSH band keys (representative, non-empty samples only) in sorted parts of at most
+    ``BAND_PART_SAMPLES`` samples each, with each key's sample index alongside; returns (name of the first
+    part, number of parts). Deterministic from the signature file: rewriting is idempotent. Memory while
+    sorting: about 40 bytes per key of one part (16 keys per sample: about 320 MB), whatever the dataset size."""
     name = bands_file_name(dataset_id)
     with open_signatures(signature_file) as (sig, rep):
-        keys_parts, idx_parts = [], []
-        for lo in range(0, sig.shape[0], 50_000):
-            block = np.asarray(sig[lo : lo + 50_000])
-            idx = np.arange(lo, lo + block.shape[0], dtype=np.int64)
-            keep = (np.asarray(rep[lo : lo + block.shape[0]]) == idx) & ~(block == EMPTY_SLOT).all(axis=1)
-            keys_parts.append(band_keys(block[keep], params=params).reshape(-1))
-            idx_parts.append(np.repeat(idx[keep], params.bands).astype(np.int32))
-    keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=np.int64)
-    sample_idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, dtype=np.int32)
-    order = np.argsort(keys, kind="stable")  # equal keys keep ascending sample order
-    with temporary_path(suffix="-keys.npy") as keys_path, temporary_path(suffix="-idx.npy") as idx_path:
-        np.save(keys_path, keys[order])
-        np.save(idx_path, sample_idx[order])
-        store_file(local_path=idx_path, name=bands_idx_file_name(name))
-        store_file(local_path=keys_path, name=name)
-    return name
+        n = sig.shape[0]
+        parts = max(1, -(-n // BAND_PART_SAMPLES))
+        for part, part_name in enumerate(bands_part_names(name, parts)):
+            keys_parts, idx_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int32)]
+            for lo in range(part * BAND_PART_SAMPLES, min(n, (part + 1) * BAND_PART_SAMPLES), 50_000):
+                hi = min(lo + 50_000, (part + 1) * BAND_PART_SAMPLES, n)
+                block = np.asarray(sig[lo:hi])
+                idx = np.arange(lo, hi, dtype=np.int64)
+                keep = (np.asarray(rep[lo:hi]) == idx) & ~(block == EMPTY_SLOT).all(axis=1)
+                keys_parts.append(band_keys(block[keep], params=params).reshape(-1))
+                idx_parts.append(np.repeat(idx[keep], params.bands).astype(np.int32))
+            keys, sample_idx = np.concatenate(keys_parts), np.concatenate(idx_parts)
+            del keys_parts, idx_parts
+            order = np.argsort(keys, kind="stable")  # equal keys keep ascending sample order
+            with temporary_path(suffix="-keys.npy") as keys_path, temporary_path(suffix="-idx.npy") as idx_path:
+                np.save(keys_path, keys[order])
+                np.save(idx_path, sample_idx[order])
+                del keys, sample_idx, order
+                store_file(local_path=idx_path, name=bands_idx_file_name(part_name))
+                store_file(local_path=keys_path, name=part_name)
+    return name, parts
 
 
 @contextlib.contextmanager
-def open_bands(bands_file: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Memory-mapped (sorted keys int64, sample idx int32) of a stored band file."""
-    with local_copy(bands_file, suffix=".npy") as keys_path, local_copy(bands_idx_file_name(bands_file), suffix=".npy") as idx_path:
+def open_bands(bands_part: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Memory-mapped (sorted keys int64, sample idx int32) of one stored band-file part."""
+    with local_copy(bands_part, suffix=".npy") as keys_path, local_copy(bands_idx_file_name(bands_part), suffix=".npy") as idx_path:
         yield np.load(keys_path, mmap_mode="r"), np.load(idx_path, mmap_mode="r")
 
 
@@ -154,12 +167,12 @@ def _matches(own_keys: np.ndarray, other_keys: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _candidate_pairs(
-    *, dataset_id: int, sig: np.ndarray, rep: np.ndarray, others: dict[int, str], params: MinHashParams
+    *, dataset_id: int, sig: np.ndarray, rep: np.ndarray, others: dict[int, list[str]], params: MinHashParams
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Unique (other dataset id, other sample idxs, own sample idxs) candidates: samples sharing an LSH band key.
 
     ``others`` maps each dataset to search (those with a band file when the search began; any indexed later
-    will find this one when they search) to its band file. Own samples are taken ``PROBE_SAMPLES`` at a time
+    will find this one when they search) to its band-file parts (disjoint sets of its samples). Own samples are taken ``PROBE_SAMPLES`` at a time
     (memory bound): their band keys are sorted, and each other dataset's sorted keys (memory-mapped) are
     matched with ``searchsorted``.
     """
@@ -174,8 +187,8 @@ def _candidate_pairs(
         own_keys = keys[order]
         owner = np.repeat(idx[keep], params.bands)[order]
         per_key = np.zeros(own_keys.size, dtype=np.int64)
-        for other_id, other_file in sorted(others.items()):
-            with open_bands(other_file) as (other_keys, other_idx):
+        for other_id, other_part in ((d, part) for d, parts in sorted(others.items()) for part in parts):
+            with open_bands(other_part) as (other_keys, other_idx):
                 if other_keys.size == 0:
                     continue
                 own_pos, other_pos, counts = _matches(own_keys, other_keys)
@@ -210,10 +223,10 @@ def measure_overlaps(*, dataset: Dataset, signature_file: str, params: MinHashPa
     """
     indexed = (
         DatasetSignature.objects.exclude(dataset_id=dataset.pk).exclude(signature_file="").exclude(bands_file="")
-        .values_list("dataset_id", "signature_file", "bands_file")
+        .values_list("dataset_id", "signature_file", "bands_file", "bands_parts")
     )
-    signature_files = {d: sig for d, sig, _ in indexed}
-    others = {d: bands for d, _, bands in indexed}
+    signature_files = {d: sig for d, sig, _, _ in indexed}
+    others = {d: bands_part_names(bands, parts) for d, _, bands, parts in indexed}
     accumulators: dict[int, _Accumulator] = {}
     with open_signatures(signature_file) as (own_sig, own_rep), contextlib.ExitStack() as stack:
         own_rep = np.asarray(own_rep)

@@ -186,6 +186,7 @@ def dataset_overlap_index(
             DatasetSignature.objects.filter(pk=record.pk).update(
                 signature_file=signature_file,
                 bands_file="",
+                bands_parts=0,
                 sample_count=dataset.sample_count or 0,
                 params=params.as_dict(),
                 signed_at=timezone.now(),
@@ -195,9 +196,10 @@ def dataset_overlap_index(
         # The band file is derived from the signature file and recorded after it, before the search: a crash in
         # between heals on re-run, and two datasets indexed concurrently always find each other (whichever
         # searches last sees the other's recorded band file).
-        if not bands_file or not stored_size(bands_file):  # missing (older index, or removed): rebuild
-            bands_file = overlap_index.write_bands_file(dataset_id=dataset.pk, signature_file=signature_file, params=params)
-            DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file)
+        parts = overlap_index.bands_part_names(bands_file, record.bands_parts) if bands_file else []
+        if not parts or not all(stored_size(part) for part in parts):  # missing (older index, or removed): rebuild
+            bands_file, n_parts = overlap_index.write_bands_file(dataset_id=dataset.pk, signature_file=signature_file, params=params)
+            DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file, bands_parts=n_parts)
         overlaps = overlap_index.measure_overlaps(dataset=dataset, signature_file=signature_file, params=params)
         neighbours = overlap_index.replace_overlaps(dataset_id=dataset.pk, overlaps=overlaps)
         edges_infer(dataset_ids=[dataset.pk, *sorted(neighbours)], threshold=params.threshold)

@@ -14,7 +14,7 @@ def build_band_files(apps, schema_editor):
     DatasetSignature = apps.get_model("lineage", "DatasetSignature")
     for record in DatasetSignature.objects.exclude(signature_file="").filter(bands_file=""):
         try:
-            name = write_bands_file(
+            name, parts = write_bands_file(
                 dataset_id=record.dataset_id, signature_file=record.signature_file, params=MinHashParams(**record.params)
             )
         except Exception as exc:  # a broken or outdated index entry: recorded, not fatal to the migration
@@ -22,7 +22,7 @@ def build_band_files(apps, schema_editor):
                 status="failed", error=f"LSH band file not built ({type(exc).__name__}: {exc}); re-index the dataset"
             )
             continue
-        DatasetSignature.objects.filter(pk=record.pk).update(bands_file=name)
+        DatasetSignature.objects.filter(pk=record.pk).update(bands_file=name, bands_parts=parts)
 
 
 class Migration(migrations.Migration):
@@ -35,7 +35,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='datasetsignature',
             name='bands_file',
-            field=models.CharField(blank=True, help_text='sorted LSH band keys (storage name)', max_length=500),
+            field=models.CharField(blank=True, help_text='sorted LSH band keys (storage name of the first part)', max_length=500),
+        ),
+        migrations.AddField(
+            model_name='datasetsignature',
+            name='bands_parts',
+            field=models.PositiveIntegerField(default=0, help_text='sorted parts of the band file'),
         ),
         migrations.RunPython(build_band_files, migrations.RunPython.noop),
         migrations.DeleteModel(

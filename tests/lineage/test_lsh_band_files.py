@@ -45,12 +45,14 @@ def _reference_candidates(own_file: str, other_file: str, params: MinHashParams)
 
 @pytest.mark.django_db
 def test_candidate_pairs_are_exactly_the_samples_sharing_a_band(family, monkeypatch):
+    monkeypatch.setattr(overlap_index, "BAND_PART_SAMPLES", 30)  # band files in several sorted parts
     for key in "ABCD":
         dataset_overlap_index(dataset_id=family[key].pk)
     params = MinHashParams()
     records = {r.dataset_id: r for r in DatasetSignature.objects.all()}
+    assert records[family["A"].pk].bands_parts == 4 and records[family["B"].pk].bands_parts == 1
     c = records[family["C"].pk]
-    others = {d: r.bands_file for d, r in records.items() if d != c.dataset_id}
+    others = {d: overlap_index.bands_part_names(r.bands_file, r.bands_parts) for d, r in records.items() if d != c.dataset_id}
     monkeypatch.setattr(overlap_index, "PROBE_SAMPLES", 7)  # many own batches: none may lose or repeat a pair
     found: dict[int, set[tuple[int, int]]] = {}
     with overlap_index.open_signatures(c.signature_file) as (sig, rep):
@@ -125,7 +127,7 @@ def test_migration_builds_band_files_of_datasets_indexed_in_the_former_table(use
     executor = MigrationExecutor(connection)
     executor.migrate(after)
     record = DatasetSignature.objects.get(dataset=dataset)
-    assert record.bands_file == overlap_index.bands_file_name(dataset.pk)
+    assert record.bands_file == overlap_index.bands_file_name(dataset.pk) and record.bands_parts == 1
     keys = np.load(_isolated_storage / record.bands_file)
     with overlap_index.open_signatures(signature_file) as (sig, _rep):
         assert np.array_equal(keys, np.sort(band_keys(np.asarray(sig), params=params).reshape(-1)))
