@@ -181,12 +181,12 @@ def dataset_overlap_index(
     try:
         bands_file = record.bands_file
         if recompute_signatures or not record.signature_file:
-            signature_file = overlap_index.compute_signature_files(dataset=dataset, params=params)
+            # out of the search before its files are rewritten: nobody pairs old band keys with new signatures
+            DatasetSignature.objects.filter(pk=record.pk).update(bands_file="", bands_parts=0)
             bands_file = ""
+            signature_file = overlap_index.compute_signature_files(dataset=dataset, params=params)
             DatasetSignature.objects.filter(pk=record.pk).update(
                 signature_file=signature_file,
-                bands_file="",
-                bands_parts=0,
                 sample_count=dataset.sample_count or 0,
                 params=params.as_dict(),
                 signed_at=timezone.now(),
