@@ -81,6 +81,9 @@ def test_band_file_sorted_rebuilt_when_missing_and_identical_on_reindex(family, 
     path.unlink()  # lost from storage: re-indexing rebuilds it from the signatures
     dataset_overlap_index(dataset_id=family["A"].pk)
     assert path.read_bytes() == first
+    record = dataset_overlap_index(dataset_id=family["A"].pk, recompute_signatures=True)
+    assert (record.bands_file, record.bands_parts, record.status) == (overlap_index.bands_file_name(family["A"].pk), 1, "ready")
+    assert path.read_bytes() == first
 
 
 @pytest.mark.django_db(transaction=True)
