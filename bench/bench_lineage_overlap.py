@@ -1,4 +1,4 @@
-"""Inferred-overlap throughput: Arena's MinHash/LSH index (numpy + PostgreSQL) next to datasketch.
+"""Inferred-overlap throughput: Arena's MinHash/LSH index (numpy signatures + sorted band files) next to datasketch.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/arena_lineage_bench \\
         .venv/bin/python bench/bench_lineage_overlap.py --index-size 1000000 --new-size 100000
@@ -6,16 +6,20 @@
 Builds an index of ``--index-size`` synthetic samples (``--chunks`` datasets, each indexed with the
 real ``dataset_overlap_index`` service, so each one is compared against those before it), then adds
 one dataset of ``--new-size`` samples (``--overlap`` of them copied from the index) step by step with
-the same functions the service calls, timing each step. Then datasketch (MinHash + MinHashLSH, in
-memory) on the same texts and shingles. Prints samples/s and peak RSS.
+the same functions the service calls, timing each step in wall and CPU seconds (CPU: this process,
+all threads; the database does almost nothing now). Then datasketch (MinHash + MinHashLSH, in memory)
+on the same texts and shingles, unless ``--datasketch-size 0``. Prints samples/s and peak RSS;
+``--json PATH`` also writes the figures.
 
 Bench-only shortcut: the synthetic Parquet files are written directly and their Dataset rows created
-as ``ready`` (no ingest), so only lineage work is timed. The database named by DATABASE_URL is
-migrated if needed; the bench datasets are deleted at the end. Storage goes to a temp directory.
+as ``ready`` (no ingest), so only lineage work is timed. The database named by DATABASE_URL (default: a
+temporary SQLite file) is migrated if needed; the bench datasets are deleted at the end. Storage goes to
+a temp directory.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -28,6 +32,7 @@ _STORAGE = tempfile.mkdtemp(prefix="arena-bench-lineage-")
 os.environ.setdefault("ARENA_STORAGE", os.path.join(_STORAGE, "storage"))
 os.environ.setdefault("ARENA_TMP_DIR", os.path.join(_STORAGE, "tmp"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{os.path.join(_STORAGE, 'bench.sqlite3')}")
 
 import django  # noqa: E402
 
@@ -44,7 +49,7 @@ from arena.models import Dataset  # noqa: E402
 from arena.storage import samples_file_name, store_file, temporary_path  # noqa: E402
 from lineage import overlap_index  # noqa: E402
 from lineage.minhash import MinHashParams, signatures  # noqa: E402
-from lineage.models import DatasetOverlap, LshBucket  # noqa: E402
+from lineage.models import DatasetOverlap, DatasetSignature  # noqa: E402
 from lineage.services import dataset_overlap_index, edges_infer  # noqa: E402
 from lineage.text import word_ngrams, words  # noqa: E402
 
@@ -82,10 +87,15 @@ def make_dataset(owner, name: str, texts: list[str]) -> Dataset:
     return dataset
 
 
+CPU: dict[str, float] = {}
+
+
 def timed(label: str, func, *args, **kwargs):
-    start = time.perf_counter()
+    """(result, wall seconds); the CPU seconds of this process (all threads) go to ``CPU[label]``."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = func(*args, **kwargs)
     elapsed = time.perf_counter() - start
+    CPU[label] = CPU.get(label, 0.0) + time.process_time() - cpu
     return result, elapsed
 
 
@@ -96,14 +106,15 @@ def main() -> None:
     parser.add_argument("--new-size", type=int, default=100_000)
     parser.add_argument("--overlap", type=float, default=0.1, help="share of the new dataset copied from the index")
     parser.add_argument("--words", type=int, default=100, help="words per sample")
-    parser.add_argument("--datasketch-size", type=int, default=100_000, help="samples for the datasketch comparison")
+    parser.add_argument("--datasketch-size", type=int, default=100_000, help="samples for the datasketch comparison (0: skip)")
+    parser.add_argument("--json", default="", help="also write the figures to this JSON file")
     args = parser.parse_args()
-    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
-        sys.exit("set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/arena_lineage_bench)")
+    load_before = os.getloadavg()
     call_command("migrate", verbosity=0)
     owner, _ = get_user_model().objects.get_or_create(username="bench-lineage")
     params = MinHashParams()
-    print(f"params: {params.as_dict()}; {args.words} words/sample; storage {_STORAGE}")
+    print(f"params: {params.as_dict()}; {args.words} words/sample; storage {_STORAGE}; "
+          f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; load {load_before[0]:.1f}")
 
     # --- the index -----------------------------------------------------------------------------
     chunk = args.index_size // args.chunks
@@ -123,32 +134,52 @@ def main() -> None:
         print(f"  indexed chunk {c + 1}/{args.chunks}: {chunk:,} samples in {t:.1f}s ({chunk / t:,.0f} samples/s)", flush=True)
     total_index = chunk * args.chunks
     print(f"index: {total_index:,} samples in {args.chunks} datasets, built in {build_time:.1f}s "
-          f"({total_index / build_time:,.0f} samples/s end to end); LSH rows: {LshBucket.objects.count():,}")
+          f"({total_index / build_time:,.0f} samples/s end to end, {CPU['index']:.1f} CPU s)")
 
     # --- add one dataset, step by step (the steps of dataset_overlap_index) ----------------------
     n_copy = int(args.new_size * args.overlap)
     new_texts = first_chunk_texts[:n_copy] + texts_for(args.new_size - n_copy, seed=999, n_words=args.words)
     new = make_dataset(owner, "bench-new", new_texts)
     sig_file, t_sig = timed("sig", overlap_index.compute_signature_files, dataset=new, params=params)
-    from lineage.models import DatasetSignature
-
-    DatasetSignature.objects.update_or_create(
+    record, _ = DatasetSignature.objects.update_or_create(
         dataset=new, defaults={"signature_file": sig_file, "sample_count": new.sample_count, "params": params.as_dict()}
     )
-    rows, t_insert = timed("insert", overlap_index.insert_buckets, dataset_id=new.pk, signature_file=sig_file, params=params)
+    (bands_file, parts), t_bands = timed("bands", overlap_index.write_bands_file, dataset_id=new.pk, signature_file=sig_file, params=params)
+    DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file, bands_parts=parts)
     overlaps, t_query = timed("query", overlap_index.measure_overlaps, dataset=new, signature_file=sig_file, params=params)
     neighbours, t_store = timed("store", overlap_index.replace_overlaps, dataset_id=new.pk, overlaps=overlaps)
     _, t_edges = timed("edges", edges_infer, dataset_ids=[new.pk, *sorted(neighbours)], threshold=params.threshold)
-    total = t_sig + t_insert + t_query + t_store + t_edges
+    total = t_sig + t_bands + t_query + t_store + t_edges
+    total_cpu = sum(CPU[k] for k in ("sig", "bands", "query", "store", "edges"))
     n = args.new_size
     found = {o.a_id if o.a_id != new.pk else o.b_id: o.share_of(new.pk) for o in overlaps}
-    print(f"add {n:,} samples to an index of {total_index:,}: {total:.1f}s total")
-    print(f"  signatures      {t_sig:7.1f}s  {n / t_sig:10,.0f} samples/s")
-    print(f"  LSH insert      {t_insert:7.1f}s  {n / t_insert:10,.0f} samples/s  ({rows:,} band rows, binary COPY)")
-    print(f"  LSH query+verify{t_query:7.1f}s  {n / t_query:10,.0f} samples/s  ({sum(o.candidate_pairs for o in overlaps):,} candidate pairs)")
-    print(f"  overlap rows + edge inference {t_store + t_edges:.2f}s")
+    n_keys = sum(
+        int(np.load(os.path.join(_STORAGE, "storage", part), mmap_mode="r").size) for part in overlap_index.bands_part_names(bands_file, parts)
+    )
+    load_after = os.getloadavg()
+    print(f"add {n:,} samples to an index of {total_index:,}: {total:.1f}s wall, {total_cpu:.1f} CPU s "
+          f"(load {load_before[0]:.1f} -> {load_after[0]:.1f}, {os.cpu_count()} cores)")
+    print(f"  signatures      {t_sig:7.1f}s  {CPU['sig']:6.1f} CPU s  {n / t_sig:10,.0f} samples/s")
+    print(f"  LSH band file   {t_bands:7.1f}s  {CPU['bands']:6.1f} CPU s  {n / t_bands:10,.0f} samples/s  ({n_keys:,} sorted keys)")
+    print(f"  LSH query+verify{t_query:7.1f}s  {CPU['query']:6.1f} CPU s  {n / t_query:10,.0f} samples/s  ({sum(o.candidate_pairs for o in overlaps):,} candidate pairs)")
+    print(f"  overlap rows + edge inference {t_store + t_edges:.2f}s  {CPU['store'] + CPU['edges']:.2f} CPU s")
     print(f"  measured share of new in index chunk 0: {found.get(index_sets[0].pk, 0.0):.4f} (planted {args.overlap})")
     print(f"peak RSS (Arena pipeline): {peak_rss_mb():,.0f} MiB")
+    figures = {
+        "index_size": total_index, "new_size": n, "chunks": args.chunks, "cores": os.cpu_count(),
+        "load_before": load_before[0], "load_after": load_after[0],
+        "build_wall_s": build_time, "build_cpu_s": CPU["index"],
+        "add_wall_s": total, "add_cpu_s": total_cpu,
+        "phases_wall_s": {"signatures": t_sig, "bands": t_bands, "query_verify": t_query, "store_edges": t_store + t_edges},
+        "phases_cpu_s": {"signatures": CPU["sig"], "bands": CPU["bands"], "query_verify": CPU["query"], "store_edges": CPU["store"] + CPU["edges"]},
+        "measured_share": found.get(index_sets[0].pk, 0.0), "planted_share": args.overlap, "peak_rss_mb": peak_rss_mb(),
+    }
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=1)
+    if args.datasketch_size <= 0:
+        Dataset.objects.filter(owner=owner).delete()
+        return
 
     # --- datasketch on the same texts -----------------------------------------------------------
     from datasketch import MinHash, MinHashLSH

@@ -7,7 +7,6 @@ from lineage.models import (
     DatasetRelease,
     DatasetSignature,
     LineageEdge,
-    LshBucket,
     ScopeOverride,
 )
 
@@ -33,33 +32,3 @@ class DatasetOverlapAdmin(admin.ModelAdmin):
 class ContaminationFindingAdmin(admin.ModelAdmin):
     list_display = ("dataset", "benchmark", "status", "items_contaminated", "items_total", "ratio", "created_at")
     list_filter = ("status", "benchmark")
-
-
-@admin.register(LshBucket)
-class LshBucketAdmin(admin.ModelAdmin):
-    """Read-only: LSH band keys are written by the overlap index only."""
-
-    list_display = ("key", "dataset", "sample_idx")
-    raw_id_fields = ("dataset",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(DatasetRelease)
-class DatasetReleaseAdmin(admin.ModelAdmin):
-    list_display = ("dataset", "released_on", "declared_by")
-
-
-@admin.register(ScopeOverride)
-class ScopeOverrideAdmin(admin.ModelAdmin):
-    list_display = ("owner", "dataset")
-
-
-@admin.register(ContaminationHit)
-class ContaminationHitAdmin(admin.ModelAdmin):
-    list_display = ("finding", "item_id", "signal", "score", "sample_idx")
-    list_filter = ("signal",)

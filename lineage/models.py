@@ -87,10 +87,12 @@ class ScopeOverride(models.Model):
 class DatasetSignature(models.Model):
     """A dataset's place in the MinHash/LSH overlap index.
 
-    The per-sample MinHash signatures live in storage (``signature_file``, an ``.npz``
-    with ``sig`` [n x num_perm uint32] and ``rep`` [n int64, the first sample with an
-    identical signature]); the LSH band keys live in :class:`LshBucket` rows. Both are
-    computed once per dataset: indexing a new dataset only reads the others' rows.
+    The per-sample MinHash signatures live in storage (``signature_file``: ``-sig.npy``
+    [n x num_perm uint32] and ``-rep.npy`` [n int64, the first sample with an identical
+    signature]); so do the LSH band keys (``bands_file``: ``-keys.npy`` [sorted int64] and
+    ``-idx.npy`` [each key's sample, int32]). Both are computed once per dataset: indexing a
+    new dataset only reads the others' files. A dataset is searched by others once its
+    ``bands_file`` is recorded.
     """
 
     class Status(models.TextChoices):
@@ -103,6 +105,8 @@ class DatasetSignature(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
     signature_file = models.CharField(max_length=500, blank=True)
+    bands_file = models.CharField(max_length=500, blank=True, help_text="sorted LSH band keys (storage name of the first part)")
+    bands_parts = models.PositiveIntegerField(default=0, help_text="sorted parts of the band file")
     sample_count = models.BigIntegerField(default=0)
     params = models.JSONField(default=dict, blank=True, help_text="num_perm, bands, rows, shingle size, seed")
     task_id = models.CharField(max_length=64, blank=True)
@@ -112,20 +116,6 @@ class DatasetSignature(models.Model):
 
     def __str__(self) -> str:
         return f"signature of {self.dataset_id} ({self.status})"
-
-
-class LshBucket(models.Model):
-    """One LSH band key of one (representative) sample: samples sharing a key are near-duplicate candidates."""
-
-    key = models.BigIntegerField()
-    dataset = models.ForeignKey("arena.Dataset", on_delete=models.CASCADE, related_name="+", db_index=False)
-    sample_idx = models.IntegerField()
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["key", "dataset"], include=["sample_idx"], name="lineage_lsh_key_ds"),
-            models.Index(fields=["dataset"], name="lineage_lsh_dataset"),
-        ]
 
 
 class DatasetOverlap(models.Model):

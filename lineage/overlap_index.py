@@ -1,15 +1,19 @@
-"""The persistent MinHash/LSH overlap index: per-dataset signature files + LSH band rows in PostgreSQL.
+"""The persistent MinHash/LSH overlap index: per-dataset signature and band-key files in storage.
 
 Indexing a dataset (``overlap_index_dataset``):
 
 1. stream its samples (instruction + response) in batches, compute MinHash signatures
    and write them to ``datasets/<id>/lineage-minhash-sig.npy`` (plus ``-rep.npy``: each
    sample's first identical-signature sample, so exact duplicates are searched once);
-2. COPY the LSH band keys of its representative samples into ``lineage_lshbucket``;
-3. its band keys, a batch of samples at a time, are probed against everyone else's rows
-   (one index lookup per key, so the cost does not grow with the index size); the
-   candidate sample pairs are verified against both signature files (memory-mapped:
-   only the candidate rows are read) with the Jaccard threshold;
+2. write the LSH band keys of its representative samples, sorted, to
+   ``datasets/<id>/lineage-lsh-keys.npy`` (plus ``-idx.npy``: each key's sample index; a dataset
+   of more than ``BAND_PART_SAMPLES`` samples gets several sorted parts, ``-keys-1.npy``...);
+   PostgreSQL records only the file names (:class:`DatasetSignature`);
+3. its band keys, a batch of samples at a time, are sorted and matched against every other
+   indexed dataset's sorted keys (memory-mapped, binary search of the smaller side in the
+   larger: only the pages where keys fall are read); the candidate sample pairs are verified
+   against both signature files (memory-mapped: only the candidate rows are read) with the
+   Jaccard threshold;
 4. per other dataset, the shares of each side's samples that matched become a
    :class:`DatasetOverlap` row.
 
@@ -19,23 +23,23 @@ boolean per sample of the dataset being indexed and of each dataset it overlaps.
 from __future__ import annotations
 
 import contextlib
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 
 from arena.errors import InvalidInput
 from arena.models import Dataset
 from arena.storage import iter_batches, local_copy, store_file, temporary_path
 from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, signature_digest, signatures
-from lineage.models import DatasetOverlap, DatasetSignature, LshBucket
+from lineage.models import DatasetOverlap, DatasetSignature
 from lineage.text import sample_text
 
 BATCH_ROWS = 2000
-PROBE_SAMPLES = 5000  # own samples per probe query (x bands keys)
+PROBE_SAMPLES = 50_000  # own samples whose band keys are matched at once (x bands keys; about 40 MB)
 MAX_MATCHES_PER_KEY = 100_000
+BAND_PART_SAMPLES = 500_000  # samples per sorted part of a band file: bounds the memory of sorting it
 
 
 def signature_file_name(dataset_id: int) -> str:
@@ -85,101 +89,92 @@ def open_signatures(signature_file: str) -> Iterator[tuple[np.ndarray, np.ndarra
         yield np.load(sig_path, mmap_mode="r"), np.load(rep_path, mmap_mode="r")
 
 
-_COPY_SQL = f"COPY {LshBucket._meta.db_table} (key, dataset_id, sample_idx) FROM STDIN WITH (FORMAT BINARY)"
-_COPY_ROW = np.dtype([("nfields", ">i2"), ("l1", ">i4"), ("key", ">i8"), ("l2", ">i4"), ("ds", ">i8"), ("l3", ">i4"), ("idx", ">i4")])
+def bands_file_name(dataset_id: int) -> str:
+    return f"datasets/{dataset_id}/lineage-lsh-keys.npy"
 
 
-def _copy_payload(keys: np.ndarray, dataset_id: int, sample_idx: np.ndarray) -> bytes:
-    rows = np.empty(keys.size, dtype=_COPY_ROW)
-    rows["nfields"], rows["l1"], rows["l2"], rows["l3"] = 3, 8, 8, 4
-    rows["key"] = keys
-    rows["ds"] = dataset_id
-    rows["idx"] = sample_idx
-    return rows.tobytes()
+def bands_part_names(bands_file: str, parts: int) -> list[str]:
+    """The key files of a band file's ``parts`` parts (the first is ``bands_file`` itself)."""
+    return [bands_file if p == 0 else bands_file.replace("-keys.npy", f"-keys-{p}.npy") for p in range(parts)]
 
 
-def insert_buckets(*, dataset_id: int, signature_file: str, params: MinHashParams) -> int:
-    """Replace the dataset's LSH rows with those of its representative, non-empty samples (binary COPY)."""
-    inserted = 0
-    with transaction.atomic(), open_signatures(signature_file) as (sig, rep):
-        LshBucket.objects.filter(dataset_id=dataset_id).delete()
-        with _bucket_writer(dataset_id=dataset_id) as write:
-            for lo in range(0, sig.shape[0], 50_000):
-                block = np.asarray(sig[lo : lo + 50_000])
-                idx = np.arange(lo, lo + block.shape[0], dtype=np.int64)
-                keep = (np.asarray(rep[lo : lo + block.shape[0]]) == idx) & ~(block == EMPTY_SLOT).all(axis=1)
-                keys = band_keys(block[keep], params=params)  # (k, bands)
-                write(keys.reshape(-1).astype(np.int64), np.repeat(idx[keep], params.bands))
-                inserted += keys.size
-    return inserted
+def bands_idx_file_name(bands_part: str) -> str:
+    return bands_part.replace("lineage-lsh-keys", "lineage-lsh-idx")
+
+
+def write_bands_file(*, dataset_id: int, signature_file: str, params: MinHashParams) -> tuple[str, int]:
+    """Store the dataset's LSH band keys (representative, non-empty samples only) in sorted parts of at most
+    ``BAND_PART_SAMPLES`` samples each, with each key's sample index alongside; returns (name of the first
+    part, number of parts). Deterministic from the signature file: rewriting is idempotent. Memory while
+    sorting: about 40 bytes per key of one part (16 keys per sample: about 320 MB), whatever the dataset size."""
+    name = bands_file_name(dataset_id)
+    with open_signatures(signature_file) as (sig, rep):
+        n = sig.shape[0]
+        parts = max(1, -(-n // BAND_PART_SAMPLES))
+        for part, part_name in enumerate(bands_part_names(name, parts)):
+            keys_parts, idx_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int32)]
+            for lo in range(part * BAND_PART_SAMPLES, min(n, (part + 1) * BAND_PART_SAMPLES), 50_000):
+                hi = min(lo + 50_000, (part + 1) * BAND_PART_SAMPLES, n)
+                block = np.asarray(sig[lo:hi])
+                idx = np.arange(lo, hi, dtype=np.int64)
+                keep = (np.asarray(rep[lo:hi]) == idx) & ~(block == EMPTY_SLOT).all(axis=1)
+                keys_parts.append(band_keys(block[keep], params=params).reshape(-1))
+                idx_parts.append(np.repeat(idx[keep], params.bands).astype(np.int32))
+            keys, sample_idx = np.concatenate(keys_parts), np.concatenate(idx_parts)
+            del keys_parts, idx_parts
+            order = np.argsort(keys, kind="stable")  # equal keys keep ascending sample order
+            with temporary_path(suffix="-keys.npy") as keys_path, temporary_path(suffix="-idx.npy") as idx_path:
+                np.save(keys_path, keys[order])
+                np.save(idx_path, sample_idx[order])
+                del keys, sample_idx, order
+                store_file(local_path=idx_path, name=bands_idx_file_name(part_name))
+                store_file(local_path=keys_path, name=part_name)
+    return name, parts
 
 
 @contextlib.contextmanager
-def _bucket_writer(*, dataset_id: int) -> Iterator:
-    """``write(keys, sample_idx)`` into the LSH table: binary COPY on PostgreSQL, batched INSERTs elsewhere
-    (the SQLite demo database)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
-            copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
-            yield lambda keys, sample_idx: copy.write(_copy_payload(keys, dataset_id, sample_idx))
-            copy.write(struct.pack(">h", -1))
-        return
-    table = LshBucket._meta.db_table
-    sql = f"INSERT INTO {table} (key, dataset_id, sample_idx) VALUES (%s, %s, %s)"
-
-    def write(keys: np.ndarray, sample_idx: np.ndarray) -> None:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, [(k, dataset_id, i) for k, i in zip(keys.tolist(), sample_idx.tolist())])
-
-    yield write
+def open_bands(bands_part: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Memory-mapped (sorted keys int64, sample idx int32) of one stored band-file part."""
+    with local_copy(bands_part, suffix=".npy") as keys_path, local_copy(bands_idx_file_name(bands_part), suffix=".npy") as idx_path:
+        yield np.load(keys_path, mmap_mode="r"), np.load(idx_path, mmap_mode="r")
 
 
-# One index probe per key: the LIMIT keeps PostgreSQL from flattening the LATERAL subquery into a hash join
-# over the whole table, so the cost grows with the new dataset's keys (x log of the index), not the index size.
-_PROBE_SQL = f"""
-SELECT x.i, o.dataset_id, o.sample_idx
-FROM unnest(%s::bigint[]) WITH ORDINALITY AS x(key, i)
-CROSS JOIN LATERAL (
-    SELECT b.dataset_id, b.sample_idx FROM {LshBucket._meta.db_table} b
-    WHERE b.key = x.key AND b.dataset_id <> %s
-    LIMIT {MAX_MATCHES_PER_KEY}
-) o
-"""
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges [lo, hi): (index of the range each position came from, the position)."""
+    counts = hi - lo
+    hit = np.flatnonzero(counts)
+    counts = counts[hit]
+    total = int(counts.sum())
+    which = np.repeat(hit, counts)
+    base = np.repeat(lo[hit] - (np.cumsum(counts) - counts), counts)
+    return which, base + np.arange(total, dtype=np.int64)
 
 
-def _probe(*, keys: np.ndarray, dataset_id: int) -> list[tuple[int, int, int]]:
-    """(1-based position in ``keys``, other dataset id, other sample idx) for every indexed row sharing a key."""
-    if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")  # many cheap index probes: compiling the plan costs more than it saves
-            cursor.execute(_PROBE_SQL, [keys.tolist(), dataset_id])
-            return cursor.fetchall()
-    positions: dict[int, list[int]] = {}
-    for position, key in enumerate(keys.tolist(), start=1):
-        positions.setdefault(key, []).append(position)
-    unique = list(positions)
-    rows: list[tuple[int, int, int]] = []
-    table = LshBucket._meta.db_table
-    with connection.cursor() as cursor:
-        for lo in range(0, len(unique), 500):  # SQLite's bound-parameter limit
-            chunk = unique[lo : lo + 500]
-            cursor.execute(
-                f"SELECT key, dataset_id, sample_idx FROM {table} "
-                f"WHERE key IN ({', '.join(['%s'] * len(chunk))}) AND dataset_id <> %s",
-                [*chunk, dataset_id],
-            )
-            for key, other, sample_idx in cursor.fetchall():
-                rows.extend((position, other, sample_idx) for position in positions[key])
-    return rows
+def _matches(own_keys: np.ndarray, other_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (own position, other position) with equal keys, both arrays sorted; plus each own key's match count.
+
+    The smaller side is binary-searched in the larger (numpy ``searchsorted``), so the cost is
+    min(m, n) x log(max(m, n)) and a memory-mapped side is only read where the other side's keys fall."""
+    if other_keys.size >= own_keys.size:
+        lo = np.searchsorted(other_keys, own_keys, side="left")
+        hi = np.searchsorted(other_keys, own_keys, side="right")
+        own_pos, other_pos = _expand(lo, hi)
+        return own_pos, other_pos, hi - lo
+    lo = np.searchsorted(own_keys, other_keys, side="left")
+    hi = np.searchsorted(own_keys, other_keys, side="right")
+    other_pos, own_pos = _expand(lo, hi)
+    return own_pos, other_pos, np.bincount(own_pos, minlength=own_keys.size)
 
 
 def _candidate_pairs(
-    *, dataset_id: int, sig: np.ndarray, rep: np.ndarray, params: MinHashParams, indexed: np.ndarray
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Unique (other dataset id, other sample idx, own sample idx) candidates, one batch of own samples at a time.
+    *, dataset_id: int, sig: np.ndarray, rep: np.ndarray, others: dict[int, list[str]], params: MinHashParams
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Unique (other dataset id, other sample idxs, own sample idxs) candidates: samples sharing an LSH band key.
 
-    Only datasets in ``indexed`` (those with a signature file when the search began) are kept; any indexed
-    later will find this one when they search.
+    ``others`` maps each dataset to search (those with a band file when the search began; any indexed later
+    will find this one when they search) to its band-file parts (disjoint sets of its samples). Own samples are taken ``PROBE_SAMPLES`` at a time
+    (memory bound): their band keys are sorted, and each other dataset's sorted keys (memory-mapped) are
+    matched with ``searchsorted``.
     """
     for lo in range(0, sig.shape[0], PROBE_SAMPLES):
         block = np.asarray(sig[lo : lo + PROBE_SAMPLES])
@@ -188,21 +183,26 @@ def _candidate_pairs(
         if not keep.any():
             continue
         keys = band_keys(block[keep], params=params).reshape(-1)
-        owner = np.repeat(idx[keep], params.bands)
-        rows = _probe(keys=keys.astype(np.int64), dataset_id=dataset_id)
-        if len(rows) >= MAX_MATCHES_PER_KEY:
-            counts = np.bincount(np.asarray([r[0] for r in rows], dtype=np.int64))
-            if counts.max() >= MAX_MATCHES_PER_KEY:
-                raise InvalidInput(
-                    f"an LSH key of dataset {dataset_id} matches {MAX_MATCHES_PER_KEY}+ indexed samples; "
-                    "the index is dominated by one duplicated sample and overlap counts would be incomplete"
-                )
-        if not rows:
-            continue
-        found = np.asarray(rows, dtype=np.int64)
-        found = found[np.isin(found[:, 1], indexed)]
-        triples = np.unique(np.column_stack([found[:, 1], found[:, 2], owner[found[:, 0] - 1]]), axis=0)
-        yield triples[:, 0], triples[:, 1], triples[:, 2]
+        order = np.argsort(keys, kind="stable")
+        own_keys = keys[order]
+        owner = np.repeat(idx[keep], params.bands)[order]
+        per_key = np.zeros(own_keys.size, dtype=np.int64)
+        for other_id, other_part in ((d, part) for d, parts in sorted(others.items()) for part in parts):
+            with open_bands(other_part) as (other_keys, other_idx):
+                if other_keys.size == 0:
+                    continue
+                own_pos, other_pos, counts = _matches(own_keys, other_keys)
+                if own_pos.size == 0:
+                    continue
+                per_key += counts
+                if per_key.max() >= MAX_MATCHES_PER_KEY:
+                    raise InvalidInput(
+                        f"an LSH key of dataset {dataset_id} matches {MAX_MATCHES_PER_KEY}+ indexed samples; "
+                        "the index is dominated by one duplicated sample and overlap counts would be incomplete"
+                    )
+                theirs = np.asarray(other_idx[other_pos]).astype(np.int64)
+                pairs = np.unique((theirs << 32) | owner[own_pos])  # sorted by other idx: sequential reads there
+                yield other_id, pairs >> 32, pairs & 0xFFFFFFFF
 
 
 @dataclass
@@ -221,38 +221,37 @@ def measure_overlaps(*, dataset: Dataset, signature_file: str, params: MinHashPa
 
     Memory: a boolean per sample of the dataset and of each dataset it overlaps, plus one probe batch.
     """
-    others = dict(
-        DatasetSignature.objects.exclude(dataset_id=dataset.pk).exclude(signature_file="").values_list("dataset_id", "signature_file")
+    indexed = (
+        DatasetSignature.objects.exclude(dataset_id=dataset.pk).exclude(signature_file="").exclude(bands_file="")
+        .values_list("dataset_id", "signature_file", "bands_file", "bands_parts")
     )
-    indexed = np.fromiter(others, dtype=np.int64, count=len(others))
+    signature_files = {d: sig for d, sig, _, _ in indexed}
+    others = {d: bands_part_names(bands, parts) for d, _, bands, parts in indexed}
     accumulators: dict[int, _Accumulator] = {}
     with open_signatures(signature_file) as (own_sig, own_rep), contextlib.ExitStack() as stack:
         own_rep = np.asarray(own_rep)
-        for other_ids, other_idx, own_idx in _candidate_pairs(
-            dataset_id=dataset.pk, sig=own_sig, rep=own_rep, params=params, indexed=indexed
+        for other_id, theirs, mine in _candidate_pairs(
+            dataset_id=dataset.pk, sig=own_sig, rep=own_rep, others=others, params=params
         ):
-            for other_id in np.unique(other_ids).tolist():
-                acc = accumulators.get(other_id)
-                if acc is None:
-                    other_sig, other_rep = stack.enter_context(open_signatures(others[other_id]))
-                    other_rep = np.asarray(other_rep)
-                    acc = accumulators[other_id] = _Accumulator(
-                        own_matched=np.zeros(own_rep.size, dtype=bool),
-                        other_matched=np.zeros(other_rep.size, dtype=bool),
-                        own_exact=np.zeros(own_rep.size, dtype=bool),
-                        other_exact=np.zeros(other_rep.size, dtype=bool),
-                        other_sig=other_sig,
-                        other_rep=other_rep,
-                    )
-                mask = other_ids == other_id
-                mine, theirs = own_idx[mask], other_idx[mask]  # sorted by other idx: sequential reads there
-                similarity = estimated_jaccard(np.asarray(own_sig[mine]), np.asarray(acc.other_sig[theirs]))
-                ok, same = similarity >= params.threshold, similarity >= 1.0
-                acc.own_matched[mine[ok]] = True
-                acc.other_matched[theirs[ok]] = True
-                acc.own_exact[mine[same]] = True
-                acc.other_exact[theirs[same]] = True
-                acc.candidates += int(mask.sum())
+            acc = accumulators.get(other_id)
+            if acc is None:
+                other_sig, other_rep = stack.enter_context(open_signatures(signature_files[other_id]))
+                other_rep = np.asarray(other_rep)
+                acc = accumulators[other_id] = _Accumulator(
+                    own_matched=np.zeros(own_rep.size, dtype=bool),
+                    other_matched=np.zeros(other_rep.size, dtype=bool),
+                    own_exact=np.zeros(own_rep.size, dtype=bool),
+                    other_exact=np.zeros(other_rep.size, dtype=bool),
+                    other_sig=other_sig,
+                    other_rep=other_rep,
+                )
+            similarity = estimated_jaccard(np.asarray(own_sig[mine]), np.asarray(acc.other_sig[theirs]))
+            ok, same = similarity >= params.threshold, similarity >= 1.0
+            acc.own_matched[mine[ok]] = True
+            acc.other_matched[theirs[ok]] = True
+            acc.own_exact[mine[same]] = True
+            acc.other_exact[theirs[same]] = True
+            acc.candidates += int(mine.size)
         results = []
         for other_id, acc in sorted(accumulators.items()):
             row = _overlap_row(dataset_id=dataset.pk, other_id=other_id, own_rep=own_rep, acc=acc, params=params)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from arena.errors import ArenaError, Forbidden, InvalidInput
 from arena.models import Dataset
 from arena.selectors import dataset_visible_queryset
+from arena.storage import stored_size
 from lineage import overlap_index
 from lineage.bulk_import import MAX_REPORTED_ERRORS, parse_edge_lines
 from lineage.contamination_services import contamination_scan_request, contamination_scan_run  # noqa: F401 (re-exported)
@@ -163,7 +164,7 @@ def dataset_index_enqueue(*, dataset: Dataset) -> None:
 def dataset_overlap_index(
     *, dataset_id: int, params: MinHashParams | None = None, recompute_signatures: bool = False
 ) -> DatasetSignature:
-    """Index one dataset: signatures (once), LSH rows, overlap with every indexed dataset, inferred edges.
+    """Index one dataset: signatures (once), LSH band file, overlap with every indexed dataset, inferred edges.
 
     Other datasets' signatures are only read. Re-running is safe: the dataset's own rows are replaced.
     Failures are recorded on its DatasetSignature row and re-raised.
@@ -178,7 +179,11 @@ def dataset_overlap_index(
         )
     DatasetSignature.objects.filter(pk=record.pk).update(status=DatasetSignature.Status.INDEXING, error="")
     try:
+        bands_file = record.bands_file
         if recompute_signatures or not record.signature_file:
+            # out of the search before its files are rewritten: nobody pairs old band keys with new signatures
+            DatasetSignature.objects.filter(pk=record.pk).update(bands_file="", bands_parts=0)
+            bands_file = ""
             signature_file = overlap_index.compute_signature_files(dataset=dataset, params=params)
             DatasetSignature.objects.filter(pk=record.pk).update(
                 signature_file=signature_file,
@@ -188,10 +193,13 @@ def dataset_overlap_index(
             )
         else:
             signature_file = record.signature_file
-        # The signature file is recorded before the LSH rows commit, and the rows are always rewritten
-        # (idempotent), so a crash in between heals on re-run and two datasets indexed concurrently
-        # always find each other: whichever searches last sees the other's committed rows.
-        overlap_index.insert_buckets(dataset_id=dataset.pk, signature_file=signature_file, params=params)
+        # The band file is derived from the signature file and recorded after it, before the search: a crash in
+        # between heals on re-run, and two datasets indexed concurrently always find each other (whichever
+        # searches last sees the other's recorded band file).
+        parts = overlap_index.bands_part_names(bands_file, record.bands_parts) if bands_file else []
+        if not parts or not all(stored_size(part) for part in parts):  # missing (older index, or removed): rebuild
+            bands_file, n_parts = overlap_index.write_bands_file(dataset_id=dataset.pk, signature_file=signature_file, params=params)
+            DatasetSignature.objects.filter(pk=record.pk).update(bands_file=bands_file, bands_parts=n_parts)
         overlaps = overlap_index.measure_overlaps(dataset=dataset, signature_file=signature_file, params=params)
         neighbours = overlap_index.replace_overlaps(dataset_id=dataset.pk, overlaps=overlaps)
         edges_infer(dataset_ids=[dataset.pk, *sorted(neighbours)], threshold=params.threshold)
