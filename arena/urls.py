@@ -3,8 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from frontend.dash_routes import staff_add_stateless_apps
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -17,8 +15,5 @@ urlpatterns = [
     path("api/v1/", include("scoring.api.urls")),
     path("api/v1/", include("training.api.urls")),
     path("api/v1/", include("frontend.api.urls")),  # endpoints composing several apps (compare, predictors)
-    # shadows the library's own GET-and-write route of the same path (frontend/dash_routes.py)
-    path("django_plotly_dash/add_stateless_apps", staff_add_stateless_apps),
-    path("django_plotly_dash/", include("django_plotly_dash.urls")),
     path("", include("frontend.urls")),
 ]

@@ -1,11 +1,15 @@
 """Every page of the site (mounted at the root by arena/urls.py). The API routes live in each app's
 ``api/urls.py`` under /api/v1/; the page views live in ``frontend/pages/<topic>.py``."""
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from frontend.dash_routes import staff_add_stateless_apps
 from frontend.pages import accounts, datasets, genealogy, jobs, leaderboard, scoring
 
 urlpatterns = [
+    # the Dash apps' routes; the first shadows the library's own GET-and-write route of the same path
+    path("django_plotly_dash/add_stateless_apps", staff_add_stateless_apps),
+    path("django_plotly_dash/", include("django_plotly_dash.urls")),
     # lineage
     path("lineage/", genealogy.genealogy_page, name="genealogy"),
     # scoring
