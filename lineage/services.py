@@ -256,7 +256,7 @@ def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge
             ).values_list("parent_id", "child_id")
         )
         public = {pk for pk, d in datasets.items() if dataset_in_owner_scope(dataset=d, owner_id=None)}
-        owners = {d.owner_id for d in datasets.values() if not d.is_public}
+        owners = {d.owner_id for d in datasets.values() if not dataset_in_owner_scope(dataset=d, owner_id=None)}
         owners |= set(ScopeOverride.objects.filter(dataset_id__in=datasets).values_list("owner_id", flat=True))
         owners |= set(
             LineageEdge.objects.filter(child_id__in=datasets, scope__isnull=False, superseded_at__isnull=True).values_list("scope_id", flat=True)
