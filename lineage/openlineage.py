@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from arena.selectors import dataset_visible_queryset
+from arena.permissions import dataset_visible_queryset
 from lineage.selectors import lineage_graph
 
 

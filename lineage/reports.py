@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from arena.errors import InvalidInput, NotFound
-from arena.selectors import dataset_get, dataset_visible_queryset
+from arena.permissions import dataset_visible_queryset
+from arena.selectors import dataset_get
 from lineage.models import ContaminationFinding, ContaminationHit, DatasetOverlap, DatasetSignature
 from lineage.selectors import MAX_DEPTH, _contaminated_ids, _walk
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from django.db.models import Q, QuerySet
 
 from arena.errors import InvalidInput
-from arena.selectors import dataset_get, dataset_visible_queryset
+from arena.permissions import dataset_visible_queryset
+from arena.selectors import dataset_get
 from lineage import graph as g
 from lineage.models import ContaminationFinding, DatasetOverlap, LineageEdge, ScopeOverride
 

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django_plotly_dash import DjangoDash
 
 from arena.errors import ArenaError
-from arena.selectors import dataset_visible_queryset
+from arena.permissions import dataset_visible_queryset
 from frontend import composition
 from frontend.dash_apps.genealogy_layout import layered_positions
 from lineage import selectors
