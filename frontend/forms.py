@@ -11,7 +11,7 @@ from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.sources import FILE_FORMATS
 from arena.models import Dataset, Domain
 from arena.permissions import dataset_visible_queryset
-from arena.widgets import CheckboxesWithReasons, refuse_unavailable
+from frontend.widgets import CheckboxesWithReasons, refuse_unavailable
 from lineage.models import LineageEdge
 from training.models import BaseModel, Benchmark, Recipe
 
