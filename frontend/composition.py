@@ -42,12 +42,8 @@ from training.selectors import dataset_jobs_results
 
 # --- the scoring side, read once -----------------------------------------------------------------------------
 
-SCORES_UNAVAILABLE = "Score aggregates are not available (scoring.selectors.dataset_score_summary is not installed)."
-
-
-def dataset_score_summaries(*, dataset: Dataset) -> list[dict] | None:
-    """The dataset's current score aggregates from the scoring engine (a list; ``None`` is kept in the callers'
-    contract for a deployment whose scores cannot be read, shown as ``SCORES_UNAVAILABLE``)."""
+def dataset_score_summaries(*, dataset: Dataset) -> list[dict]:
+    """The dataset's current score aggregates (one per scorer configuration)."""
     return list(dataset_score_summary(dataset=dataset))
 
 
@@ -55,10 +51,8 @@ SUMMARY_KEYS = ("scorer", "axis", "config_hash", "scope", "higher_is_better", "c
                 "normalised", "histogram", "value")
 
 
-def _slim_summaries(summaries: list[dict] | None) -> list[dict] | None:
+def _slim_summaries(summaries: list[dict]) -> list[dict]:
     """The fields of the score aggregates the comparison shows (histograms: normalised values, 20 bins on [0, 1])."""
-    if summaries is None:
-        return None
     return [{k: s.get(k) for k in SUMMARY_KEYS} for s in summaries]
 
 
@@ -91,7 +85,7 @@ def dataset_card_context(*, request, dataset) -> dict:
     medians = score_medians(viewer=viewer) if summaries else {}
     panels = [
         small_multiple(summary=s, median=medians.get((s["scorer"], s.get("config_hash", ""))))
-        for s in summaries or [] if s.get("scope") != "setwise"
+        for s in summaries if s.get("scope") != "setwise"
     ]
     edges = current_edges(viewer=viewer).select_related("parent", "child")
     parents = list(edges.filter(child=dataset).order_by("origin", "parent__name"))
@@ -99,10 +93,9 @@ def dataset_card_context(*, request, dataset) -> dict:
     standings = dataset_standings(viewer=viewer, dataset=dataset)
     return {
         "summaries": summaries,
-        "setwise": [s for s in summaries or [] if s.get("scope") == "setwise"],
+        "setwise": [s for s in summaries if s.get("scope") == "setwise"],
         "panels": sorted(panels, key=lambda p: (p["axis"], p["scorer"])),
-        "radar": radar(summaries=summaries or [], medians=medians),
-        "scores_unavailable": SCORES_UNAVAILABLE if summaries is None else "",
+        "radar": radar(summaries=summaries, medians=medians),
         "lineage": _lineage_panel(parents=parents, children=children),
         "has_lineage": bool(parents or children),
         "standings": standings,
@@ -157,7 +150,6 @@ def leaderboard_compare(*, viewer, datasets: Sequence[str], base_model: str = ""
         )
         base_models = [bm for bm in leaderboard_base_models() if bm.pk in with_jobs]
     summaries = {d.slug: _slim_summaries(dataset_score_summaries(dataset=d)) for d in chosen}
-    scores_available = all(s is not None for s in summaries.values())
     lengths = {d.slug: dataset_response_lengths(dataset=d) for d in chosen}
     return {
         "datasets": [
@@ -166,9 +158,9 @@ def leaderboard_compare(*, viewer, datasets: Sequence[str], base_model: str = ""
         ],
         "base_models": [board_comparison(viewer=viewer, base_model=bm, datasets=chosen) for bm in base_models],
         "score_distributions": {
-            "available": scores_available,
-            "note": "" if scores_available else SCORES_UNAVAILABLE,
-            "datasets": {slug: s or [] for slug, s in summaries.items()},
+            "available": True,  # kept in the API's shape: scores are always readable (scoring is always installed)
+            "note": "",
+            "datasets": summaries,
         },
         "response_lengths": {
             "sampled_rows": {slug: int(a.size) for slug, a in lengths.items()},
@@ -192,11 +184,7 @@ def score_predictors(*, viewer, base_model: str) -> dict:
     # one predictor per scorer configuration: values of different configurations are not comparable
     means: dict[tuple[str, str, str], dict[str, float]] = {}
     for dataset in datasets:
-        summaries = dataset_score_summaries(dataset=dataset)
-        if summaries is None:
-            return {"available": False, "note": SCORES_UNAVAILABLE, "base_model": boards["overall"].base_model,
-                    "rows": []}
-        for s in summaries:
+        for s in dataset_score_summaries(dataset=dataset):
             value = s["mean"] if s.get("mean") is not None else s.get("value")  # setwise scorers: their value
             if value is not None:
                 key = (s["scorer"], s["axis"], s.get("config_hash", ""))
