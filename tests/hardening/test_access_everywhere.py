@@ -345,6 +345,14 @@ def test_no_url_gives_anyone_else_alices_private_data(site):
     assert _snapshot(site) == before, "an anonymous client or bob changed alice's private data"
 
 
+def test_the_public_routes_hold_nothing_private(site):
+    for route in PUBLIC:
+        for who in ("anonymous", "bob"):
+            response = _client(site, who).get("/" + route)
+            text = response.content.decode("utf-8", "replace") if not response.streaming else ""
+            assert response.status_code < 500 and not [m for m in _markers("") if m in text], (who, route)
+
+
 def test_alice_sees_her_private_data_through_the_same_probes(site):
     """The control: each GET probe does reach the private objects (otherwise the test above proves nothing)."""
     missing = []
