@@ -8,17 +8,8 @@ from django.db.models import Q, QuerySet
 from arena.errors import NotFound
 from arena.ingest.schema import canonical_message, sketch_similarity
 from arena.models import Dataset
+from arena.permissions import dataset_visible_queryset  # noqa: F401  (the rule lives in arena.permissions)
 from arena.storage import read_rows
-
-
-def dataset_visible_queryset(*, viewer) -> QuerySet[Dataset]:
-    """Public datasets, plus the viewer's own private ones (staff see everything)."""
-    qs = Dataset.objects.all()
-    if viewer is None or not viewer.is_authenticated:
-        return qs.filter(visibility=Dataset.Visibility.PUBLIC)
-    if viewer.is_staff:
-        return qs
-    return qs.filter(Q(visibility=Dataset.Visibility.PUBLIC) | Q(owner=viewer))
 
 
 def dataset_list(

@@ -22,6 +22,7 @@ from arena.ingest.pipeline import ingest_file
 from arena.ingest.repair import DEFAULT_POLICY
 from arena.locks import advisory_xact_lock
 from arena.models import Dataset, Domain
+from arena.permissions import dataset_can_edit, dataset_can_view
 from arena.resilience import TRANSIENT_INFRA_ERRORS
 from arena.storage import (
     dataset_own_paths,
@@ -105,7 +106,7 @@ def dataset_register(
     domain_objects = domains_resolve(names=domains)
     parents = list(parents)
     for spec in parents:
-        if spec.dataset.owner_id != owner.pk and not spec.dataset.is_public:
+        if not dataset_can_view(dataset=spec.dataset, user=owner):
             raise Forbidden(f"cannot declare parent {spec.dataset.slug!r}: it is private to another user")
 
     with temporary_path(suffix="-" + os.path.basename(filename or "upload")) as tmp:
@@ -311,7 +312,7 @@ def _after_ready(dataset: Dataset) -> None:
 
 
 def dataset_update(*, dataset: Dataset, user, **fields) -> Dataset:
-    if dataset.owner_id != user.pk:
+    if not dataset_can_edit(dataset=dataset, user=user):
         raise Forbidden("only the owner may change this dataset")
     editable = {"name", "visibility", "license", "description", "source_url"}
     unknown = set(fields) - editable - {"domains"}
@@ -331,7 +332,7 @@ def dataset_update(*, dataset: Dataset, user, **fields) -> Dataset:
 def dataset_delete(*, dataset: Dataset, user) -> None:
     """Delete the dataset's rows and, once that commits, every storage path it owns or other apps derived
     from it (``arena.storage.dataset_storage_paths``: uploads, samples, rejects, scores, signatures, jobs)."""
-    if dataset.owner_id != user.pk and not user.is_staff:
+    if not dataset_can_edit(dataset=dataset, user=user):
         raise Forbidden("only the owner may delete this dataset")
     paths = dataset_storage_paths(dataset_id=dataset.pk)  # before the rows (e.g. jobs) that name them go
     with transaction.atomic():

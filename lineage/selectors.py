@@ -1,14 +1,16 @@
-"""Reads from the lineage graph, always scoped to what the viewer may see."""
+"""Reads from the lineage graph (edges, subgraphs, analyses), always scoped to what the viewer may see. The
+overlap and contamination reports are in ``lineage.reports``, the OpenLineage export in ``lineage.openlineage``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 from django.db.models import Q, QuerySet
 
-from arena.errors import InvalidInput, NotFound
-from arena.selectors import dataset_get, dataset_visible_queryset
+from arena.errors import InvalidInput
+from arena.permissions import dataset_visible_queryset
+from arena.selectors import dataset_get
 from lineage import graph as g
-from lineage.models import ContaminationFinding, ContaminationHit, DatasetOverlap, DatasetSignature, LineageEdge, ScopeOverride
+from lineage.models import ContaminationFinding, DatasetOverlap, LineageEdge, ScopeOverride
 
 
 def _in_scope(*, viewer) -> Q:
@@ -74,7 +76,7 @@ def edge_list(
     return qs.select_related("child", "parent", "created_by")
 
 
-def _dataset_summary(dataset) -> dict:
+def dataset_summary(dataset) -> dict:
     """The fields a graph node and a node card both show about a dataset."""
     return {
         "name": dataset.name,
@@ -216,7 +218,7 @@ def lineage_graph(*, viewer, slugs: Sequence[str], depth=2) -> dict:
         nodes.append(
             {
                 "id": dataset.slug,
-                **_dataset_summary(dataset),
+                **dataset_summary(dataset),
                 "role": role,
                 "distance": 0 if pk in target_ids else min(up.get(pk, MAX_DEPTH + 1), down.get(pk, MAX_DEPTH + 1)),
                 "direction": "target" if pk in target_ids else ("ancestor" if pk in up else "descendant"),
@@ -292,279 +294,7 @@ def lineage_analysis(*, viewer, slugs: Sequence[str], depth=2) -> dict:
     }
 
 
-# --- Overlap and contamination reports ----------------------------------------------------------
-
-
-def overlap_report(*, viewer, dataset) -> dict:
-    """The dataset's measured sample overlap with every dataset the viewer may see, largest first."""
-    signature = DatasetSignature.objects.filter(dataset=dataset).first()
-    visible = dataset_visible_queryset(viewer=viewer)
-    rows = DatasetOverlap.objects.filter(
-        Q(a=dataset, b__in=visible.values("pk")) | Q(b=dataset, a__in=visible.values("pk"))
-    ).select_related("a", "b")
-    overlaps = []
-    for row in rows:
-        mine_is_a = row.a_id == dataset.pk
-        other = row.b if mine_is_a else row.a
-        overlaps.append(
-            {
-                "dataset": other.slug,
-                "share_of_this_in_other": row.a_in_b if mine_is_a else row.b_in_a,
-                "share_of_other_in_this": row.b_in_a if mine_is_a else row.a_in_b,
-                "matched_here": row.a_matched if mine_is_a else row.b_matched,
-                "matched_there": row.b_matched if mine_is_a else row.a_matched,
-                "candidate_pairs": row.candidate_pairs,
-                "computed_at": row.computed_at.isoformat(),
-            }
-        )
-    overlaps.sort(key=lambda o: (-max(o["share_of_this_in_other"], o["share_of_other_in_this"]), o["dataset"]))
-    return {
-        "dataset": dataset.slug,
-        "index": None
-        if signature is None
-        else {
-            "status": signature.status,
-            "error": signature.error,
-            "params": signature.params,
-            "indexed_at": signature.indexed_at.isoformat() if signature.indexed_at else None,
-        },
-        "overlaps": overlaps,
-    }
-
-
-def finding_as_dict(finding) -> dict:
-    return {
-        "id": finding.pk,
-        "dataset": finding.dataset.slug,
-        "benchmark": finding.benchmark.slug,
-        "status": finding.status,
-        "error": finding.error,
-        "ngram_size": finding.ngram_size,
-        "items_total": finding.items_total,
-        "items_contaminated": finding.items_contaminated,
-        "samples_total": finding.samples_total,
-        "samples_hitting": finding.samples_hitting,
-        "ratio": finding.ratio,
-        "items_ngram": finding.items_ngram,
-        "items_semantic": finding.items_semantic,
-        "semantic_threshold": finding.semantic_threshold,
-        "embedder": finding.embedder,
-        "examples": finding.examples,
-        "created_at": finding.created_at.isoformat(),
-        "finished_at": finding.finished_at.isoformat() if finding.finished_at else None,
-    }
-
-
-def contamination_hits(*, viewer, dataset, benchmark: str = "", finding_id=None, signal: str = "") -> QuerySet[ContaminationHit]:
-    """Every flagged item of the dataset's scans (the viewer must see the dataset): of one finding, or of the
-    latest finished scan per benchmark; optionally one benchmark and one signal. Ordered by benchmark, item."""
-    if signal and signal not in ContaminationHit.Signal.values:
-        raise InvalidInput(f"unknown signal {signal!r}; expected one of {', '.join(ContaminationHit.Signal.values)}")
-    dataset = dataset_get(viewer=viewer, slug=dataset.slug)  # NotFound unless visible
-    findings = ContaminationFinding.objects.filter(dataset=dataset, status=ContaminationFinding.Status.DONE)
-    if finding_id is not None:
-        try:
-            finding_id = int(finding_id)
-        except (TypeError, ValueError):
-            raise InvalidInput(f"finding must be an integer id, got {finding_id!r}") from None
-        if not findings.filter(pk=finding_id).exists():
-            raise NotFound(f"no finished contamination scan {finding_id} of dataset {dataset.slug!r}")
-        wanted = [finding_id]
-    else:
-        if benchmark:
-            findings = findings.filter(benchmark__slug=benchmark)
-        latest: dict[int, int] = {}
-        for pk, benchmark_id in findings.order_by("-created_at", "-id").values_list("pk", "benchmark_id"):
-            latest.setdefault(benchmark_id, pk)
-        wanted = list(latest.values())
-    hits = ContaminationHit.objects.filter(finding_id__in=wanted).select_related("finding__benchmark")
-    if signal:
-        hits = hits.filter(signal=signal)
-    return hits.order_by("finding__benchmark__slug", "item_position", "signal")
-
-
-def hit_as_dict(hit: ContaminationHit) -> dict:
-    return {
-        "finding": hit.finding_id,
-        "benchmark": hit.finding.benchmark.slug,
-        "item_id": hit.item_id,
-        "item_text": hit.item_text,
-        "signal": hit.signal,
-        "score": hit.score,
-        "matched_ngram": hit.matched,
-        "sample_idx": hit.sample_idx,
-        "sample_id": hit.sample_id,
-        "sample_text": hit.sample_text,
-        "samples_matching": hit.samples_matching,
-    }
-
-
-def contamination_report(*, viewer, dataset) -> dict:
-    """The dataset's scans (newest first) and the contaminated ancestors it inherits contamination from."""
-    findings = ContaminationFinding.objects.filter(dataset=dataset).select_related("dataset", "benchmark")
-    contaminated = _contaminated_ids(viewer=viewer)
-    ancestors = _walk(viewer=viewer, start={dataset.pk}, depth=MAX_DEPTH * 5, upward=True)
-    sources = [pk for pk in ancestors if pk in contaminated]
-    slug_of = dict(dataset_visible_queryset(viewer=viewer).filter(pk__in=sources).values_list("pk", "slug"))
-    return {
-        "dataset": dataset.slug,
-        "findings": [finding_as_dict(f) for f in findings],
-        "inherits_contamination_from": [
-            {"dataset": slug_of[pk], "distance": ancestors[pk], "findings": contaminated[pk]}
-            for pk in sorted(sources, key=lambda p: (ancestors[p], slug_of[p]))
-        ],
-    }
-
-
-# --- OpenLineage export -------------------------------------------------------------------------
-
-OPENLINEAGE_NAMESPACE = "arena"
-OPENLINEAGE_PRODUCER = "https://github.com/arena/arena/tree/main/lineage"
-OPENLINEAGE_RUN_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
-_FACET_SCHEMA = "https://openlineage.io/spec/facets/1-0-0/{}.json"
-
-
-def _facet(name: str, **fields) -> dict:
-    return {"_producer": OPENLINEAGE_PRODUCER, "_schemaURL": _FACET_SCHEMA.format(name), **fields}
-
-
-def lineage_openlineage_events(*, viewer, slugs: Sequence[str], depth=2) -> list[dict]:
-    """OpenLineage-style COMPLETE run events for the targets' visible subgraph: one event per derived
-    dataset, whose job ``derive:<slug>`` read its parents (inputs) and wrote it (output). Edge metadata
-    (relation, origin, confidence, evidence) is an ``arenaLineage`` input facet. Deterministic run ids."""
-    import uuid
-
-
-    graph = lineage_graph(viewer=viewer, slugs=slugs, depth=depth)
-    node_by_slug = {n["id"]: n for n in graph["nodes"]}
-    datasets = {
-        d.slug: d for d in dataset_visible_queryset(viewer=viewer).filter(slug__in=node_by_slug).prefetch_related("domains")
-    }
-    by_child: dict[str, list[dict]] = {}
-    for edge in graph["edges"]:
-        by_child.setdefault(edge["child"], []).append(edge)
-
-    def dataset_facets(slug: str) -> dict:
-        d = datasets[slug]
-        facets = {
-            "documentation": _facet("DocumentationDatasetFacet", description=d.description or d.name),
-            "arenaDataset": {
-                "_producer": OPENLINEAGE_PRODUCER,
-                "_schemaURL": OPENLINEAGE_PRODUCER + "/arena-dataset-facet.json",
-                "name": d.name,
-                "owner": node_by_slug[slug]["owner"],
-                "visibility": d.visibility,
-                "sampleCount": d.sample_count,
-                "domains": node_by_slug[slug]["domains"],
-                "license": d.license,
-                "contamination": node_by_slug[slug]["contamination"],
-                "inheritsContaminationFrom": node_by_slug[slug]["inherits_contamination_from"],
-            },
-        }
-        if d.content_hash:
-            facets["version"] = _facet("DatasetVersionDatasetFacet", datasetVersion=d.content_hash)
-        if d.source_url:
-            facets["sourceUrl"] = {"_producer": OPENLINEAGE_PRODUCER, "_schemaURL": OPENLINEAGE_PRODUCER, "url": d.source_url}
-        return facets
-
-    events = []
-    for child_slug in sorted(by_child):
-        edges = sorted(by_child[child_slug], key=lambda e: (e["parent"], e["origin"]))
-        child = datasets[child_slug]
-        run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"arena-lineage:{child.pk}:" + ",".join(str(e["id"]) for e in edges))
-        events.append(
-            {
-                "eventType": "COMPLETE",
-                "eventTime": max(e["created_at"] for e in edges),
-                "producer": OPENLINEAGE_PRODUCER,
-                "schemaURL": OPENLINEAGE_RUN_SCHEMA,
-                "run": {"runId": str(run_id), "facets": {}},
-                "job": {
-                    "namespace": OPENLINEAGE_NAMESPACE,
-                    "name": f"derive:{child_slug}",
-                    "facets": {
-                        "documentation": _facet(
-                            "DocumentationJobFacet",
-                            description=f"{child_slug} derived from {', '.join(sorted({e['parent'] for e in edges}))}",
-                        )
-                    },
-                },
-                "inputs": [
-                    {
-                        "namespace": OPENLINEAGE_NAMESPACE,
-                        "name": e["parent"],
-                        "facets": dataset_facets(e["parent"]),
-                        "inputFacets": {
-                            "arenaLineage": {
-                                "_producer": OPENLINEAGE_PRODUCER,
-                                "_schemaURL": OPENLINEAGE_PRODUCER + "/arena-lineage-facet.json",
-                                "relation": e["relation"],
-                                "origin": e["origin"],
-                                "confidence": e["confidence"],
-                                "evidence": e["evidence"],
-                                "details": e["details"],
-                            }
-                        },
-                    }
-                    for e in edges
-                ],
-                "outputs": [{"namespace": OPENLINEAGE_NAMESPACE, "name": child_slug, "facets": dataset_facets(child_slug)}],
-            }
-        )
-    return events
-
-
-# --- Dataset card (genealogy view) --------------------------------------------------------------
-
-
-def _optional_selector(module: str, name: str):
-    """A selector of another app if that app provides it (presence check only: import errors inside it surface)."""
-    import importlib
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(module)
-    except ModuleNotFoundError:  # the parent package itself is absent
-        return None
-    if spec is None:
-        return None
-    return getattr(importlib.import_module(module), name, None)
-
-
-def dataset_card(*, viewer, slug: str) -> dict:
-    """What the genealogy view shows for a clicked dataset: metadata, score summary and leaderboard rank
-    where those apps provide them, parents with evidence, contamination."""
-    dataset = dataset_get(viewer=viewer, slug=slug)
-    parents = [edge_as_dict(e) for e in edge_list(viewer=viewer, dataset=dataset).filter(child=dataset)]
-    card = {
-        "slug": dataset.slug,
-        **_dataset_summary(dataset),
-        "license": dataset.license,
-        "description": dataset.description,
-        "created_at": dataset.created_at.isoformat(),
-        "parents": parents,
-        "contamination": contamination_report(viewer=viewer, dataset=dataset),
-        "scores": None,
-        "leaderboard": [],
-    }
-    score_summary = _optional_selector("scoring.selectors", "dataset_score_summary")
-    if score_summary is not None:
-        card["scores"] = score_summary(dataset=dataset)
-    leaderboard_get = _optional_selector("training.leaderboard.selectors", "leaderboard_get")
-    if leaderboard_get is not None:
-        from training.models import Job
-
-        base_models = (
-            Job.objects.filter(dataset=dataset, status=Job.Status.SUCCEEDED)
-            .values_list("base_model__slug", flat=True)
-            .distinct()
-        )
-        for base_model in sorted(base_models):
-            board = leaderboard_get(viewer=viewer, base_model=base_model)
-            for row in board.rows:
-                if row["dataset"] == dataset.slug:
-                    card["leaderboard"].append({"base_model": base_model, "rank": row["rank"], "score": row.get("score")})
-    return card
+# --- Genealogy page -----------------------------------------------------------------------------
 
 
 def genealogy_default_target(*, viewer) -> str | None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from arena.errors import ArenaError, Forbidden, InvalidInput
 from arena.models import Dataset
-from arena.selectors import dataset_visible_queryset
+from arena.permissions import dataset_can_edit, dataset_can_view, dataset_in_owner_scope, dataset_visible_queryset
 from arena.storage import stored_size
 from lineage import overlap_index
 from lineage.bulk_import import MAX_REPORTED_ERRORS, parse_edge_lines
@@ -86,9 +86,9 @@ def edge_create(*, user, child, parent, relation: str, evidence: str = "", confi
     """A user declares ``parent -> child``: only the child's owner may, and the parent must be visible to them."""
     if user is None or not user.is_authenticated:
         raise Forbidden("log in to declare lineage")
-    if child.owner_id != user.pk and not user.is_staff:
+    if not dataset_can_edit(dataset=child, user=user):
         raise Forbidden(f"only the owner of {child.slug!r} may declare its parents")
-    if parent.owner_id != user.pk and not parent.is_public and not user.is_staff:
+    if not dataset_can_view(dataset=parent, user=user):
         raise Forbidden(f"cannot declare parent {parent.slug!r}: it is private to another user")
     return edge_declare(
         child=child, parent=parent, relation=relation, evidence=evidence, confidence=confidence, created_by=user
@@ -106,7 +106,7 @@ def edges_import_jsonl(*, user, upload) -> list[LineageEdge]:
             if slug not in datasets:
                 errors.append(f"line {line.line}: {role} dataset {slug!r} does not exist")
         target = datasets.get(line.target)
-        if target is not None and target.owner_id != user.pk and not user.is_staff:
+        if target is not None and not dataset_can_edit(dataset=target, user=user):
             errors.append(f"line {line.line}: only the owner of {line.target!r} may declare its parents")
     if not lines and not errors:
         errors.append("the file has no edges")
@@ -263,8 +263,8 @@ def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge
                 origin=LineageEdge.Origin.DECLARED, superseded_at__isnull=True, child_id__in=datasets, parent_id__in=datasets
             ).values_list("parent_id", "child_id")
         )
-        public = {pk for pk, d in datasets.items() if d.is_public}
-        owners = {d.owner_id for d in datasets.values() if not d.is_public}
+        public = {pk for pk, d in datasets.items() if dataset_in_owner_scope(dataset=d, owner_id=None)}
+        owners = {d.owner_id for d in datasets.values() if not dataset_in_owner_scope(dataset=d, owner_id=None)}
         owners |= set(ScopeOverride.objects.filter(dataset_id__in=datasets).values_list("owner_id", flat=True))
         owners |= set(
             LineageEdge.objects.filter(child_id__in=datasets, scope__isnull=False, superseded_at__isnull=True).values_list("scope_id", flat=True)
@@ -290,7 +290,7 @@ def edges_infer(*, dataset_ids: list[int], threshold: float) -> list[LineageEdge
         for child in datasets:  # a dataset no longer public loses its public-scope edges
             written += _write_child_edges(child=datasets[child], proposed=public_edges.get(child, {}), scope_id=None, datasets=datasets)
         for owner in sorted(owners):
-            scope_ids = public | {pk for pk, d in datasets.items() if not d.is_public and d.owner_id == owner}
+            scope_ids = {pk for pk, d in datasets.items() if dataset_in_owner_scope(dataset=d, owner_id=owner)}
             scoped = infer(scope_ids)
             overridden = {c for c in scope_ids if _signature(scoped.get(c, {})) != _signature(public_edges.get(c, {}))}
             ScopeOverride.objects.filter(owner_id=owner, dataset_id__in=datasets).exclude(dataset_id__in=overridden).delete()
@@ -308,7 +308,7 @@ def dataset_release_declare(*, user, dataset: Dataset, released_on: datetime.dat
     (of two overlapping datasets that both have a date, the older is the parent)."""
     if user is None or not user.is_authenticated:
         raise Forbidden("log in to declare a release date")
-    if dataset.owner_id != user.pk and not user.is_staff:
+    if not dataset_can_edit(dataset=dataset, user=user):
         raise Forbidden(f"only the owner of {dataset.slug!r} may declare its release date")
     if not isinstance(released_on, datetime.date) or released_on > timezone.now().date():
         raise InvalidInput(f"released_on must be a date not in the future, got {released_on!r}")

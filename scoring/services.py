@@ -21,6 +21,7 @@ from django.utils import timezone
 from arena.errors import ArenaError, Conflict, Forbidden, InvalidInput, NotFound
 from arena.exports import samples_export_lines
 from arena.models import Dataset
+from arena.permissions import dataset_can_score, dataset_can_view, run_can_manage
 from arena.resilience import TRANSIENT_INFRA_ERRORS
 from arena.storage import delete_quietly, iter_batches, open_parquet, temporary_path
 from scoring import chunk_scoring
@@ -106,18 +107,6 @@ def _validated_specs(scorers) -> list[dict]:
     return specs
 
 
-def _can_see(*, dataset: Dataset, user) -> bool:
-    return dataset.is_public or (user is not None and (user.pk == dataset.owner_id or user.is_staff))
-
-
-def _can_manage(*, run: ScoringRun, user) -> bool:
-    return (
-        user is not None
-        and user.is_authenticated
-        and (user.is_staff or user.pk in (run.created_by_id, run.dataset.owner_id))
-    )
-
-
 def scoring_run_start(*, dataset: Dataset, scorers: list, user, chunk_rows: int | None = None) -> ScoringRun:
     """Validate the scorer specs and the dataset, record the run and its chunks, and enqueue the chunks.
 
@@ -126,7 +115,7 @@ def scoring_run_start(*, dataset: Dataset, scorers: list, user, chunk_rows: int 
     """
     if user is None or not user.is_authenticated:
         raise Forbidden("log in to start a scoring run")
-    if not _can_see(dataset=dataset, user=user):
+    if not dataset_can_score(dataset=dataset, user=user):
         raise NotFound(f"no dataset {dataset.slug!r}")
     if dataset.status != Dataset.Status.READY or not dataset.samples_file:
         raise InvalidInput(
@@ -473,7 +462,7 @@ def _record_aggregate(*, run: ScoringRun, spec: dict, stats, setwise: dict | Non
 def scoring_run_resume(*, run: ScoringRun, user=None) -> ScoringRun:
     """Re-enqueue only the chunks that are not done (pending, running on a dead worker, or failed); if every
     chunk is done but the merge did not finish, re-enqueue the merge."""
-    if user is not None and not _can_manage(run=run, user=user):
+    if user is not None and not run_can_manage(run=run, user=user):
         raise Forbidden("only the run's creator or the dataset's owner may resume this run")
     if run.status == ScoringRun.Status.SUCCEEDED:
         raise Conflict(f"scoring run {run.pk} already succeeded; nothing to resume")
@@ -498,7 +487,7 @@ def scoring_run_resume(*, run: ScoringRun, user=None) -> ScoringRun:
 
 def scoring_run_cancel(*, run: ScoringRun, user) -> ScoringRun:
     """Stop a run: chunks not yet started are skipped by the workers; partial outputs are removed."""
-    if not _can_manage(run=run, user=user):
+    if not run_can_manage(run=run, user=user):
         raise Forbidden("only the run's creator or the dataset's owner may cancel this run")
     updated = ScoringRun.objects.filter(pk=run.pk, status__in=[*ScoringRun.ACTIVE, ScoringRun.Status.FAILED]).update(
         status=ScoringRun.Status.CANCELLED, finished_at=timezone.now()
@@ -543,7 +532,7 @@ def scores_export_subset(
 
     if user is None or not user.is_authenticated:
         raise Forbidden("log in to export a subset")
-    if not _can_see(dataset=dataset, user=user):
+    if not dataset_can_view(dataset=dataset, user=user):
         raise NotFound(f"no dataset {dataset.slug!r}")
     parsed = parse_filters(filters)
     if not parsed:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from django.db.models import Q, QuerySet
 
 from arena.errors import InvalidInput, NotFound
-from arena.selectors import dataset_visible_queryset
+from arena.models import Dataset
+from arena.permissions import dataset_visible_queryset
 from arena.storage import iter_batches, local_copy, read_rows
 from training.models import BaseModel, Benchmark, EvalResult, Job, Recipe
 
@@ -111,15 +112,6 @@ def job_weights_directory(*, job: Job) -> str:
     return job.weights_dir
 
 
-def job_may_control(*, job: Job, viewer) -> bool:
-    """Whether ``viewer`` may cancel or retry ``job`` (its creator, the dataset owner, staff)."""
-    if viewer is None or not viewer.is_authenticated:
-        return False
-    if viewer.is_staff or job.created_by_id == viewer.pk:
-        return True
-    return job.dataset is not None and job.dataset.owner_id == viewer.pk
-
-
 def base_model_list() -> QuerySet[BaseModel]:
     return BaseModel.objects.all()
 
@@ -174,3 +166,19 @@ def base_models_by_slugs(*, slugs: list[str]) -> list[BaseModel]:
     if unknown:
         raise InvalidInput(f"unknown base model(s) {', '.join(unknown)}")
     return [found[s] for s in dict.fromkeys(slugs)]
+
+
+def dataset_jobs_results(*, dataset: Dataset) -> dict:
+    """The dataset's jobs (newest first, at most 50) with their per-benchmark scores (two queries)."""
+    jobs = list(Job.objects.filter(dataset=dataset).select_related("base_model", "recipe")[:50])
+    results = EvalResult.objects.filter(job__in=jobs).select_related("benchmark").order_by("benchmark__domain",
+                                                                                         "benchmark__name")
+    benchmarks: dict[str, str] = {}
+    scores: dict[int, dict[str, float]] = {}
+    for r in results:
+        benchmarks[r.benchmark.slug] = r.benchmark.name
+        scores.setdefault(r.job_id, {})[r.benchmark.slug] = r.score
+    return {
+        "benchmarks": [{"slug": s, "name": n} for s, n in benchmarks.items()],
+        "jobs": [{"job": j, "scores": [scores.get(j.pk, {}).get(s) for s in benchmarks]} for j in jobs],
+    }

@@ -25,12 +25,12 @@ from django.utils.text import slugify
 
 from arena.errors import Conflict, Forbidden, InvalidInput
 from arena.models import Dataset
+from arena.permissions import dataset_can_train, job_can_control, job_can_publish_weights
 from arena.storage import delete_quietly, job_work_dir
 from training.job_runner import TERMINAL
 from training.model_loading import base_model_check, build_tiny_tokenizer
 from training.models import BaseModel, Benchmark, Job, Recipe
 from training.recipes import RECIPE_FIELDS, recipe_fields_check, recipe_validate, recipe_values  # noqa: F401
-from training.selectors import job_may_control
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +104,7 @@ def _check_launch(*, dataset: Dataset | None, base_model: BaseModel, recipe: Rec
 
 
 def _check_dataset_visible(*, dataset: Dataset | None, user) -> None:
-    from arena.selectors import dataset_visible_queryset
-
-    if dataset is not None and not dataset_visible_queryset(viewer=user).filter(pk=dataset.pk).exists():
+    if dataset is not None and not dataset_can_train(dataset=dataset, user=user):
         raise Forbidden(f"cannot train on dataset {dataset.slug!r}: it is private to another user")
 
 
@@ -201,7 +199,7 @@ def jobs_launch_batch(
 
 def job_cancel(*, job: Job, user) -> Job:
     """Ask a job to stop. A queued job is cancelled at once; a running one stops at its next step."""
-    if not job_may_control(job=job, viewer=user):
+    if not job_can_control(job=job, user=user):
         raise Forbidden("only the job's creator or the dataset's owner may cancel it")
     if job.status in TERMINAL:
         raise Conflict(f"job {job.pk} has already finished ({job.status})")
@@ -216,7 +214,7 @@ def job_cancel(*, job: Job, user) -> Job:
 
 def job_retry(*, job: Job, user) -> Job:
     """Re-run a failed or cancelled job from scratch (checkpoints and results are discarded)."""
-    if not job_may_control(job=job, viewer=user):
+    if not job_can_control(job=job, user=user):
         raise Forbidden("only the job's creator or the dataset's owner may retry it")
     if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
         raise Conflict(f"only failed or cancelled jobs can be retried; job {job.pk} is {job.status}")
@@ -243,13 +241,13 @@ def base_model_from_job(*, job: Job, user, name: str, description: str = "") -> 
 
     Base models are visible to everyone, so a model trained on a dataset that is not public may only be
     registered by staff. Registered weights are exempt from ARENA_KEEP_WEIGHTS retention."""
-    if not job_may_control(job=job, viewer=user):
+    if not job_can_control(job=job, user=user):
         raise Forbidden("only the job's creator, the dataset's owner or staff may register its weights as a base model")
     if job.status != Job.Status.SUCCEEDED or not job.dataset_id:
         raise Conflict(f"job {job.pk} is not a succeeded training job ({job.status}); it has no fine-tuned weights")
     if not job.weights_dir or not os.path.isdir(job.weights_dir):
         raise Conflict(f"job {job.pk} kept no weights (removed by ARENA_KEEP_WEIGHTS retention, or not kept)")
-    if job.dataset.visibility != Dataset.Visibility.PUBLIC and not user.is_staff:
+    if not job_can_publish_weights(job=job, user=user):
         raise Forbidden(f"job {job.pk} was trained on a dataset that is not public; only staff may publish it as a base model")
     description = description or (
         f"{job.base_model.name} fine-tuned on {job.dataset.slug} with recipe {job.recipe.slug}, seed {job.seed} (job {job.pk})"

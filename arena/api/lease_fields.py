@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from arena.permissions import worker_identity_can_view
 from arena.resilience import waiting_message
 
 FINISHED = {"ready", "succeeded", "failed", "cancelled"}
@@ -19,7 +20,7 @@ class LeaseFieldsMixin(serializers.Serializer):
 
     def get_worker(self, obj) -> str:
         request = self.context.get("request")
-        return obj.worker if request is not None and request.user.is_staff else ""
+        return obj.worker if request is not None and worker_identity_can_view(user=request.user) else ""
 
     def get_waiting(self, obj) -> str:
         return "" if obj.status in FINISHED else waiting_message(obj)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arena.api import token_views, views
+from arena.api import export_views, token_views, views
 
 urlpatterns = [
     path("auth/token/", token_views.TokenLoginView.as_view(), name="api-token"),
@@ -12,4 +12,10 @@ urlpatterns = [
     path("datasets/<slug:slug>/", views.DatasetDetailView.as_view(), name="api-dataset-detail"),
     path("datasets/<slug:slug>/rejects/", views.DatasetRejectsView.as_view(), name="api-dataset-rejects"),
     path("datasets/<slug:slug>/samples/", views.DatasetSamplesView.as_view(), name="api-dataset-samples"),
+    path("datasets/<slug:slug>/export/", export_views.DatasetExportView.as_view(), name="api-dataset-export"),
+    path(
+        "datasets/<slug:slug>/export/dataset_info/",
+        export_views.DatasetInfoView.as_view(),
+        name="api-dataset-export-info",
+    ),
 ]

@@ -21,13 +21,11 @@ from arena.api.serializers import (
     DatasetUpdateSerializer,
     SampleSerializer,
 )
-from arena.errors import Forbidden
+from arena.permissions import dataset_visible_queryset
 from lineage.models import LineageEdge
 
 
 def _with_parents(queryset, *, viewer):
-    from arena.selectors import dataset_visible_queryset
-
     edges = LineageEdge.objects.filter(
         superseded_at__isnull=True,
         origin=LineageEdge.Origin.DECLARED,
@@ -166,8 +164,6 @@ class DatasetDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, slug: str):
         dataset = selectors.dataset_get(viewer=request.user, slug=slug)
-        if dataset.owner_id != request.user.pk and not request.user.is_staff:
-            raise Forbidden("only the owner may delete this dataset")
         services.dataset_delete(dataset=dataset, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

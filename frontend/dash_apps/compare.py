@@ -1,6 +1,7 @@
 """The comparison Dash app (2-4 datasets side by side) and the "which scores predict value" app.
 
-Callbacks call ``training.leaderboard.selectors`` with the request's user and only build figures.
+Callbacks call ``frontend.composition`` and ``training.leaderboard`` reads with the request's user and only build
+figures.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from dash.dependencies import Input, Output
 from django_plotly_dash import DjangoDash
 
 from arena.errors import ArenaError
+from frontend import composition
 from frontend.dash_apps.common import (
     BASE_MODEL_COLOUR, FONT, MIN_DATASETS_FOR_CLAIM, STYLESHEETS, dataset_colours, empty_figure, too_few_note,
 )
-from training.leaderboard import selectors
+from training.leaderboard import comparison, selectors
 from training.leaderboard.compute import DOMAINS, KEYS
 
 COMPARE_APP = "arena-compare"
@@ -67,7 +69,7 @@ app.layout = html.Div(
     Input("initial", "data"),
 )
 def init_compare(initial, *, user=None):
-    options = selectors.compare_dataset_options(viewer=user)
+    options = comparison.compare_dataset_options(viewer=user)
     allowed = {o["value"] for o in options}
     chosen = [s for s in (initial or []) if s in allowed][: selectors.MAX_COMPARE]
     base_models = selectors.leaderboard_filter_options(viewer=user)["base_models"]
@@ -233,7 +235,7 @@ def update_compare(datasets, base_model, *, user=None):
     if not datasets or len(datasets) < 2 or not base_model:
         return blank, blank, [], [], blank, blank, "Pick 2 to 4 datasets and a base model."
     try:
-        data = selectors.leaderboard_compare(viewer=user, datasets=datasets, base_model=base_model)
+        data = composition.leaderboard_compare(viewer=user, datasets=datasets, base_model=base_model)
     except ArenaError as exc:
         return blank, blank, [], [], blank, blank, exc.message
     entry = data["base_models"][0]
@@ -290,7 +292,7 @@ def update_predictors(base_model, *, user=None):
     if not base_model:
         return empty_figure("No results yet"), [], "No base model has finished jobs yet."
     try:
-        result = selectors.score_predictors(viewer=user, base_model=base_model)
+        result = composition.score_predictors(viewer=user, base_model=base_model)
     except ArenaError as exc:
         return empty_figure(exc.message), [], exc.message
     if not result["available"] or not result["rows"]:

@@ -21,7 +21,8 @@ from django.db.models import Q
 from django_plotly_dash import DjangoDash
 
 from arena.errors import ArenaError
-from arena.selectors import dataset_visible_queryset
+from arena.permissions import dataset_visible_queryset
+from frontend import composition
 from frontend.dash_apps.genealogy_layout import layered_positions
 from lineage import selectors
 
@@ -332,7 +333,7 @@ def show_card(node_data, **kwargs):
     if not node_data:
         return html.P("Click a dataset to see its card.", className="lb-note")
     try:
-        card = selectors.dataset_card(viewer=_viewer(kwargs), slug=str(node_data.get("id", "")))
+        card = composition.dataset_card(viewer=_viewer(kwargs), slug=str(node_data.get("id", "")))
     except ArenaError as exc:
         return html.P(exc.message, className="error")
     parents = _table(

@@ -18,7 +18,7 @@ from django_plotly_dash import DjangoDash
 
 from arena.errors import ArenaError
 from frontend.dash_apps.common import DOMAIN_VIEWS, FONT, STYLESHEETS, empty_figure, too_few_note
-from training.leaderboard import selectors
+from training.leaderboard import comparison, selectors
 from training.leaderboard.compute import DOMAINS
 
 APP_NAME = "arena-leaderboard"
@@ -317,7 +317,7 @@ def update_board(base_model, view, search, tags, tag_match, size_min, size_max, 
         data.append(record)
         if record["kind"] == "dataset" and record["dataset"] in (expanded or []):
             record["expand"] = COLLAPSE
-            benchmarks = selectors.dataset_benchmark_scores(viewer=user, base_model=base_model,
+            benchmarks = comparison.dataset_benchmark_scores(viewer=user, base_model=base_model,
                                                             dataset=record["dataset"])
             if view:
                 benchmarks = [b for b in benchmarks if b["domain"] == view]

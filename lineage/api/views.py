@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from arena.errors import InvalidInput, NotFound
 from arena.selectors import dataset_get
-from lineage import selectors, services
+from lineage import openlineage, reports, selectors, services
 from lineage.api.serializers import (
     ContaminationScanSerializer,
     EdgeCreateSerializer,
@@ -124,7 +124,7 @@ class OverlapView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("dataset", str, required=True)], responses=dict)
     def get(self, request):
-        return Response(selectors.overlap_report(viewer=request.user, dataset=_one_dataset(request)))
+        return Response(reports.overlap_report(viewer=request.user, dataset=_one_dataset(request)))
 
 
 class ContaminationView(APIView):
@@ -133,7 +133,7 @@ class ContaminationView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("dataset", str, required=True)], responses=dict)
     def get(self, request):
-        return Response(selectors.contamination_report(viewer=request.user, dataset=_one_dataset(request)))
+        return Response(reports.contamination_report(viewer=request.user, dataset=_one_dataset(request)))
 
     @extend_schema(request=ContaminationScanSerializer, responses={202: dict})
     def post(self, request):
@@ -157,7 +157,7 @@ class ContaminationView(APIView):
         for finding in findings:
             finding.refresh_from_db()
         return Response(
-            {"findings": [selectors.finding_as_dict(f) for f in findings]}, status=status.HTTP_202_ACCEPTED
+            {"findings": [reports.finding_as_dict(f) for f in findings]}, status=status.HTTP_202_ACCEPTED
         )
 
 
@@ -179,7 +179,7 @@ class ContaminationItemsView(APIView):
     )
     def get(self, request):
         params = request.query_params
-        hits = selectors.contamination_hits(
+        hits = reports.contamination_hits(
             viewer=request.user,
             dataset=_one_dataset(request),
             benchmark=params.get("benchmark", ""),
@@ -190,7 +190,7 @@ class ContaminationItemsView(APIView):
         paginator.default_limit = 50
         paginator.max_limit = 500
         page = paginator.paginate_queryset(hits, request, view=self)
-        return paginator.get_paginated_response([selectors.hit_as_dict(h) for h in page])
+        return paginator.get_paginated_response([reports.hit_as_dict(h) for h in page])
 
 
 class ReleaseView(APIView):
@@ -218,7 +218,7 @@ class ExportView(APIView):
     @extend_schema(parameters=[DATASETS, DEPTH], responses=dict)
     def get(self, request):
         return Response(
-            selectors.lineage_openlineage_events(
+            openlineage.lineage_openlineage_events(
                 viewer=request.user, slugs=_slugs(request), depth=request.query_params.get("depth", 2)
             )
         )

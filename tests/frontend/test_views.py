@@ -179,7 +179,7 @@ def test_forms_disable_what_cannot_run_here(user, client, settings):
     assert "disabled" in re.search(r'<input[^>]*value="humaneval"[^>]*>', launch).group(0)
     assert "ARENA_ALLOW_CODE_EXECUTION" in launch
     # a hand-made POST of a disabled choice is refused with the reason, not run
-    from scoring.forms import RunStartForm
+    from frontend.forms import RunStartForm
     from scoring.selectors import scorer_catalog
 
     form = RunStartForm({"dataset": "x", "scorers": ["judge_clarity"]}, datasets=[], scorers=scorer_catalog())

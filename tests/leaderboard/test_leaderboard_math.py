@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from arena.errors import InvalidInput, NotFound
+from frontend import composition
 from training.leaderboard import selectors
 from training.leaderboard.selectors import LeaderboardFilters
 
@@ -117,7 +118,7 @@ def test_bad_parameters_fail_loudly(small_board, other_user):
 
 
 def test_compare_by_hand(small_board, other_user):
-    data = selectors.leaderboard_compare(viewer=other_user, datasets=["alpha", "beta"])
+    data = composition.leaderboard_compare(viewer=other_user, datasets=["alpha", "beta"])
     (entry,) = data["base_models"]
     assert [r["dataset"] for r in entry["rows"]] == ["alpha", "beta"]
     lb = selectors.leaderboard_get(viewer=other_user, base_model="tiny")
@@ -129,9 +130,9 @@ def test_compare_by_hand(small_board, other_user):
     # alpha beats beta on every seed pair of every benchmark
     assert entry["p_better"] == {"alpha": {"beta": 1.0}, "beta": {"alpha": 0.0}}
     with pytest.raises(NotFound):
-        selectors.leaderboard_compare(viewer=other_user, datasets=["alpha", "secret"])
+        composition.leaderboard_compare(viewer=other_user, datasets=["alpha", "secret"])
     with pytest.raises(InvalidInput):
-        selectors.leaderboard_compare(viewer=other_user, datasets=["alpha"])
+        composition.leaderboard_compare(viewer=other_user, datasets=["alpha"])
 
 
 def test_base_model_with_only_a_reference_or_nothing(board, user):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from training.leaderboard import selectors
+from frontend import composition
+from training.leaderboard import comparison
 
 
 def test_spearman_per_scorer_and_domain(scored_board, other_user):
-    result = selectors.score_predictors(viewer=other_user, base_model="tiny")
+    result = composition.score_predictors(viewer=other_user, base_model="tiny")
     assert result["available"]
     rows = {(r["scorer"], r["domain"]): r for r in result["rows"]}
     assert rows[("up", "overall")]["rho"] == pytest.approx(1.0)
@@ -17,13 +18,13 @@ def test_spearman_per_scorer_and_domain(scored_board, other_user):
 
 
 def test_owner_sees_their_private_dataset_counted(scored_board, user):
-    rows = {(r["scorer"], r["domain"]): r for r in selectors.score_predictors(viewer=user, base_model="tiny")["rows"]}
+    rows = {(r["scorer"], r["domain"]): r for r in composition.score_predictors(viewer=user, base_model="tiny")["rows"]}
     assert rows[("up", "overall")]["n"] == 5
     assert rows[("up", "overall")]["rho"] < 1.0
 
 
 def test_compare_includes_score_histograms(scored_board, other_user):
-    data = selectors.leaderboard_compare(viewer=other_user, datasets=["d0", "d3"])
+    data = composition.leaderboard_compare(viewer=other_user, datasets=["d0", "d3"])
     dist = data["score_distributions"]
     assert dist["available"]
     assert {s["scorer"] for s in dist["datasets"]["d3"]} == {"up", "down"}
@@ -38,8 +39,8 @@ def test_response_lengths_come_from_the_parquet_column(board, user, make_upload)
                                         ingest_now=True)
     dataset.refresh_from_db()
     assert dataset.status == "ready", dataset.error
-    assert selectors.dataset_response_lengths(dataset=dataset).tolist() == [1, 2, 3, 4, 5, 6]
-    assert selectors.dataset_response_lengths(dataset=dataset, limit=4).tolist() == [1, 2, 3, 4]  # bounded
+    assert comparison.dataset_response_lengths(dataset=dataset).tolist() == [1, 2, 3, 4, 5, 6]
+    assert comparison.dataset_response_lengths(dataset=dataset, limit=4).tolist() == [1, 2, 3, 4]  # bounded
 
 
 def test_new_scorer_families_are_predictors_too(board, user, other_user):
@@ -65,7 +66,7 @@ def test_new_scorer_families_are_predictors_too(board, user, other_user):
             dataset=ds, run=run, scorer="logdet", scorer_version="1", config_hash="l", axis="diversity", reads="QA",
             scope="setwise", count=10, set_value=0.5 - 0.1 * i,
         )
-    result = selectors.score_predictors(viewer=other_user, base_model="tiny")
+    result = composition.score_predictors(viewer=other_user, base_model="tiny")
     rows = {(r["scorer"], r["domain"]): r for r in result["rows"]}
     assert rows[("g_vendi", "overall")]["rho"] == pytest.approx(1.0) and rows[("g_vendi", "overall")]["n"] == 4
     assert rows[("logdet", "overall")]["rho"] == pytest.approx(-1.0)

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from arena.models import Dataset
 from lineage.models import ContaminationFinding
-from lineage.selectors import contamination_report, lineage_graph
+from lineage.reports import contamination_report
+from lineage.selectors import lineage_graph
 from lineage.services import contamination_scan_request, contamination_scan_run, edge_declare
 from tests.lineage.conftest import synthetic_samples
 from training.models import Benchmark

@@ -7,7 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from frontend.dash_apps import genealogy
-from lineage.selectors import lineage_analysis, lineage_graph, lineage_openlineage_events
+from lineage.openlineage import lineage_openlineage_events
+from lineage.selectors import lineage_analysis, lineage_graph
 from lineage.services import dataset_overlap_index, edge_declare
 from tests.lineage.conftest import synthetic_samples
 

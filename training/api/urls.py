@@ -1,6 +1,6 @@
 from django.urls import path
 
-from training.api import views
+from training.api import leaderboard_views, views
 
 urlpatterns = [
     path("base-models/", views.BaseModelListCreateView.as_view(), name="api-base-model-list"),
@@ -17,4 +17,5 @@ urlpatterns = [
     path("jobs/<int:job_id>/weights/", views.JobWeightsView.as_view(), name="api-job-weights"),
     path("jobs/<int:job_id>/register-base-model/", views.JobRegisterBaseModelView.as_view(),
          name="api-job-register-base-model"),
+    path("leaderboard/", leaderboard_views.LeaderboardView.as_view(), name="api-leaderboard"),
 ]

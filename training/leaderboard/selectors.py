@@ -28,7 +28,6 @@ from training.models import BaseModel, Job
 
 DOMAIN_MATCHES = ("any", "exact")
 MAX_COMPARE = 4
-LENGTH_SAMPLE_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -269,200 +268,7 @@ def leaderboard_csv_rows(*, leaderboard: Leaderboard) -> list[list]:
     return out
 
 
-# --- other engines' data, read through one adapter each --------------------------------------------------------
-
-SCORES_UNAVAILABLE = "Score aggregates are not available (scoring.selectors.dataset_score_summary is not installed)."
-
-
-def dataset_score_summaries(*, dataset: Dataset) -> list[dict] | None:
-    """The dataset's current score aggregates from the scoring engine; None when that engine is not installed
-    (callers show ``SCORES_UNAVAILABLE``; an installed engine that fails raises as usual)."""
-    try:
-        from scoring.selectors import dataset_score_summary
-    except ImportError:
-        return None
-    return list(dataset_score_summary(dataset=dataset))
-
-
-def dataset_response_lengths(*, dataset: Dataset, limit: int = LENGTH_SAMPLE_ROWS) -> np.ndarray:
-    """Response lengths (tokens) of the first ``limit`` samples, read from the ``response_tokens`` column only."""
-    from arena.storage import iter_batches
-
-    if dataset.status != Dataset.Status.READY or not dataset.samples_file:
-        return np.zeros(0, dtype=int)
-    parts, total = [], 0
-    for batch in iter_batches(dataset.samples_file, columns=["response_tokens"], batch_size=min(limit, 5000)):
-        arr = batch.column(0).to_numpy(zero_copy_only=False)
-        parts.append(arr[: limit - total])
-        total += len(parts[-1])
-        if total >= limit:
-            break
-    return np.concatenate(parts).astype(int) if parts else np.zeros(0, dtype=int)
-
-
-SUMMARY_KEYS = ("scorer", "axis", "config_hash", "scope", "higher_is_better", "count", "mean", "median", "p10", "p90",
-                "normalised", "histogram", "value")
-
-
-def _slim_summaries(summaries: list[dict] | None) -> list[dict] | None:
-    """The fields of the score aggregates the comparison shows (histograms: normalised values, 20 bins on [0, 1])."""
-    if summaries is None:
-        return None
-    return [{k: s.get(k) for k in SUMMARY_KEYS} for s in summaries]
-
-
-def _histogram(*, samples: dict[str, np.ndarray], bins: int = 30) -> dict:
-    """Histograms of several samples over common bins (so they can be overlaid)."""
-    non_empty = [s for s in samples.values() if s.size]
-    if not non_empty:
-        return {"edges": [], "counts": {k: [] for k in samples}}
-    top = max(float(np.percentile(s, 99)) for s in non_empty)
-    edges = np.linspace(0.0, max(top, 1.0), bins + 1)
-    return {
-        "edges": edges.tolist(),
-        "counts": {k: np.histogram(np.clip(s, 0, edges[-1]), bins=edges)[0].tolist() for k, s in samples.items()},
-    }
-
-
-# --- comparison ---------------------------------------------------------------------------------------------------
-
-def _compare_datasets(*, viewer, datasets: Sequence[str]) -> list[Dataset]:
-    slugs = list(dict.fromkeys(s.strip() for s in datasets if s and s.strip()))
-    if not 2 <= len(slugs) <= MAX_COMPARE:
-        raise InvalidInput(f"pick 2 to {MAX_COMPARE} datasets to compare (got {len(slugs)})")
-    found = {d.slug: d for d in dataset_visible_queryset(viewer=viewer).filter(slug__in=slugs)}
-    missing = [s for s in slugs if s not in found]
-    if missing:
-        raise NotFound(f"no dataset {missing[0]!r}")
-    return [found[s] for s in slugs]
-
-
-def _board_comparison(*, viewer, base_model: BaseModel, datasets: list[Dataset]) -> dict:
-    leaderboard = leaderboard_get(viewer=viewer, base_model=base_model.slug)
-    rows = {r["dataset"]: r for r in leaderboard.rows}
-    board = board_get(base_model=base_model)
-    index = board.index_of()
-    present = [d for d in datasets if d.pk in index and d.slug in rows]
-    values = board.datasets.values[[index[d.pk] for d in present]]
-    boot = stats.per_benchmark_bootstrap(values=values)
-    with np.errstate(invalid="ignore"):
-        lo, hi = stats.percentile_interval(boot) if present else (np.zeros((0, 0)), np.zeros((0, 0)))
-    ref = board.reference
-    benchmarks = []
-    for j, b in enumerate(board.benchmarks):
-        entry = {"slug": b.slug, "name": b.name, "domain": b.domain, "counted": bool(board.counted[j]),
-                 "reference": _num(ref.bench_means[0, j]) if ref is not None else None, "datasets": {}}
-        for i, d in enumerate(present):
-            entry["datasets"][d.slug] = {
-                "mean": _num(board.datasets.bench_means[index[d.pk], j]),
-                "ci_low": _num(lo[i, j]),
-                "ci_high": _num(hi[i, j]),
-                "n_seeds": int(board.datasets.n_seeds[index[d.pk], j]),
-            }
-        benchmarks.append(entry)
-    counted = np.flatnonzero(board.counted)
-    p_better: dict[str, dict[str, float | None]] = {}
-    for i, x in enumerate(present):
-        p_better[x.slug] = {}
-        for k, y in enumerate(present):
-            if i != k:
-                p_better[x.slug][y.slug] = _num(
-                    stats.probability_of_improvement(values[i, counted].tolist(), values[k, counted].tolist())
-                )
-    return {
-        "base_model": leaderboard.base_model,
-        "reference": leaderboard.reference,
-        "rows": [rows[d.slug] for d in present],
-        "missing": [d.slug for d in datasets if d not in present],
-        "benchmarks": benchmarks,
-        "p_better": p_better,
-    }
-
-
-def leaderboard_compare(*, viewer, datasets: Sequence[str], base_model: str = "") -> dict:
-    """Side-by-side numbers for 2-4 datasets: per base model their leaderboard rows (same numbers and ranks as
-    the leaderboard), per-benchmark means with bootstrap intervals, P(X > Y); plus score distributions per
-    scoring axis and response-length histograms."""
-    chosen = _compare_datasets(viewer=viewer, datasets=datasets)
-    if base_model:
-        base_models = [base_model_get(slug=base_model)]
-    else:
-        with_jobs = set(
-            Job.objects.filter(dataset__in=chosen, status=Job.Status.SUCCEEDED).values_list("base_model_id", flat=True)
-        )
-        base_models = [bm for bm in leaderboard_base_models() if bm.pk in with_jobs]
-    summaries = {d.slug: _slim_summaries(dataset_score_summaries(dataset=d)) for d in chosen}
-    scores_available = all(s is not None for s in summaries.values())
-    lengths = {d.slug: dataset_response_lengths(dataset=d) for d in chosen}
-    return {
-        "datasets": [
-            {"dataset": d.slug, "name": d.name, "sample_count": d.sample_count, "token_stats": d.token_stats}
-            for d in chosen
-        ],
-        "base_models": [_board_comparison(viewer=viewer, base_model=bm, datasets=chosen) for bm in base_models],
-        "score_distributions": {
-            "available": scores_available,
-            "note": "" if scores_available else SCORES_UNAVAILABLE,
-            "datasets": {slug: s or [] for slug, s in summaries.items()},
-        },
-        "response_lengths": {
-            "sampled_rows": {slug: int(a.size) for slug, a in lengths.items()},
-            **_histogram(samples=lengths),
-        },
-        "definitions": DEFINITIONS,
-    }
-
-
-def compare_dataset_options(*, viewer) -> list[dict]:
-    """Datasets the viewer may pick for comparison: visible ones with at least one succeeded job."""
-    with_jobs = Job.objects.filter(dataset=OuterRef("pk"), status=Job.Status.SUCCEEDED)
-    return [
-        {"label": f"{name} ({slug})", "value": slug}
-        for slug, name in dataset_visible_queryset(viewer=viewer)
-        .filter(Exists(with_jobs))
-        .order_by("name")
-        .values_list("slug", "name")
-    ]
-
-
-# --- which scores predict value -----------------------------------------------------------------------------------
-
-def score_predictors(*, viewer, base_model: str) -> dict:
-    """Spearman correlation (bootstrap 95% CI over datasets) between each scorer axis's dataset mean and the
-    leaderboard delta, overall and per domain, over the datasets the viewer may see."""
-    bm = base_model_get(slug=base_model)
-    boards = {key: leaderboard_get(viewer=viewer, base_model=bm.slug, domain="" if key == "overall" else key)
-              for key in KEYS}
-    if boards["overall"].reference is None:
-        return {"available": False, "note": f"{bm.name} has no reference run (a job with no dataset), so there are "
-                "no deltas to correlate with.", "base_model": boards["overall"].base_model, "rows": []}
-    slugs = [r["dataset"] for r in boards["overall"].rows]
-    datasets = dataset_visible_queryset(viewer=viewer).filter(slug__in=slugs)
-    # one predictor per scorer configuration: values of different configurations are not comparable
-    means: dict[tuple[str, str, str], dict[str, float]] = {}
-    for dataset in datasets:
-        summaries = dataset_score_summaries(dataset=dataset)
-        if summaries is None:
-            return {"available": False, "note": SCORES_UNAVAILABLE, "base_model": boards["overall"].base_model,
-                    "rows": []}
-        for s in summaries:
-            value = s["mean"] if s.get("mean") is not None else s.get("value")  # setwise scorers: their value
-            if value is not None:
-                key = (s["scorer"], s["axis"], s.get("config_hash", ""))
-                means.setdefault(key, {})[dataset.slug] = float(value)
-    configs_per_scorer: dict[str, int] = {}
-    for scorer, _axis, _config in means:
-        configs_per_scorer[scorer] = configs_per_scorer.get(scorer, 0) + 1
-    rows = []
-    for (scorer, axis, config), by_slug in sorted(means.items()):
-        label = scorer if configs_per_scorer[scorer] == 1 else f"{scorer} #{config[:6]}"
-        for key, lb in boards.items():
-            deltas = {r["dataset"]: r["delta"] for r in lb.rows if r["delta"] is not None}
-            shared = sorted(set(by_slug) & set(deltas))
-            result = stats.spearman_with_ci([by_slug[s] for s in shared], [deltas[s] for s in shared])
-            rows.append({"scorer": label, "axis": axis, "domain": key, **result})
-    return {"available": True, "note": "" if rows else "No dataset has both score aggregates and results yet.",
-            "base_model": boards["overall"].base_model, "rows": rows}
+# --- display helpers ------------------------------------------------------------------------------------------
 
 
 def compact_count(value: int | None) -> str:
@@ -480,21 +286,6 @@ def base_model_label(bm: BaseModel) -> str:
     return f"{bm.name} · {compact_count(bm.parameter_count)} params" if bm.parameter_count else bm.name
 
 
-def dataset_benchmark_scores(*, viewer, base_model: str, dataset: str) -> list[dict]:
-    """One dataset's per-benchmark means with 95% bootstrap intervals over seeds and the base model's score on
-    each (the leaderboard row's expander); NotFound when the viewer may not see the dataset."""
-    bm = base_model_get(slug=base_model)
-    found = dataset_visible_queryset(viewer=viewer).filter(slug=dataset).first()
-    if found is None:
-        raise NotFound(f"no dataset {dataset!r}")
-    entry = _board_comparison(viewer=viewer, base_model=bm, datasets=[found])
-    return [
-        {"slug": b["slug"], "name": b["name"], "domain": b["domain"], "counted": b["counted"],
-         "reference": b["reference"], **b["datasets"].get(found.slug, {})}
-        for b in entry["benchmarks"]
-    ]
-
-
 def leaderboard_filter_options(*, viewer) -> dict:
     """Choices for the leaderboard controls: base model tabs, domain tags and years of the visible datasets."""
     from arena.models import Domain
@@ -509,24 +300,7 @@ def leaderboard_filter_options(*, viewer) -> dict:
     }
 
 
-# --- dataset page ---------------------------------------------------------------------------------------------------
-
-def dataset_jobs_results(*, dataset: Dataset) -> dict:
-    """The dataset's jobs (newest first, at most 50) with their per-benchmark scores (two queries)."""
-    from training.models import EvalResult
-
-    jobs = list(Job.objects.filter(dataset=dataset).select_related("base_model", "recipe")[:50])
-    results = EvalResult.objects.filter(job__in=jobs).select_related("benchmark").order_by("benchmark__domain",
-                                                                                         "benchmark__name")
-    benchmarks: dict[str, str] = {}
-    scores: dict[int, dict[str, float]] = {}
-    for r in results:
-        benchmarks[r.benchmark.slug] = r.benchmark.name
-        scores.setdefault(r.job_id, {})[r.benchmark.slug] = r.score
-    return {
-        "benchmarks": [{"slug": s, "name": n} for s, n in benchmarks.items()],
-        "jobs": [{"job": j, "scores": [scores.get(j.pk, {}).get(s) for s in benchmarks]} for j in jobs],
-    }
+# --- a dataset's standings ----------------------------------------------------------------------------------------------
 
 
 def dataset_standings(*, viewer, dataset: Dataset) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Leaderboard REST endpoints: thin adapters over ``training.leaderboard.selectors`` (the pages call the same)."""
+"""Leaderboard REST endpoint: a thin adapter over ``training.leaderboard.selectors`` (the pages call the same)."""
 from __future__ import annotations
 
 from dataclasses import fields
@@ -113,35 +113,3 @@ class LeaderboardView(APIView):
         if offset or limit is not None:
             body.update(matched=matched, offset=offset, limit=limit)
         return Response(body)
-
-
-class LeaderboardCompareView(APIView):
-    permission_classes = [AllowAny]
-    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("datasets", str, required=True, description="2 to 4 comma-separated dataset slugs"),
-            OpenApiParameter("base_model", str, description="one base model slug; default: every base model "
-                             "with results for these datasets"),
-        ],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request, format=None):  # noqa: A002
-        return Response(
-            selectors.leaderboard_compare(
-                viewer=request.user,
-                datasets=request.query_params.get("datasets", "").split(","),
-                base_model=request.query_params.get("base_model", ""),
-            )
-        )
-
-
-class ScorePredictorsView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(parameters=[OpenApiParameter("base_model", str, required=True)], responses=OpenApiTypes.OBJECT)
-    def get(self, request, format=None):  # noqa: A002
-        return Response(
-            selectors.score_predictors(viewer=request.user, base_model=request.query_params.get("base_model", ""))
-        )

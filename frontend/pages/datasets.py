@@ -14,11 +14,11 @@ from django.templatetags.static import static
 
 from arena import selectors, services, uploads
 from arena.errors import ArenaError, NotFound
-from frontend.dataset_sections import dataset_card_context
+from frontend.composition import dataset_card_context
 from frontend.forms import UploadForm
 
 
-FAVICON = Path(__file__).parent / "static" / "frontend" / "favicon.svg"
+FAVICON = Path(__file__).parent.parent / "static" / "frontend" / "favicon.svg"
 
 
 @cache_control(max_age=86400, public=True)
@@ -74,7 +74,6 @@ def dataset_detail_page(request, slug: str):
             "offset": offset,
             "next_offset": offset + 10 if offset + 10 < (dataset.sample_count or 0) else None,
             "prev_offset": max(offset - 10, 0) if offset > 0 else None,
-            "is_owner": request.user.is_authenticated and request.user.pk == dataset.owner_id,
             **dataset_card_context(request=request, dataset=dataset),
             "near_duplicates": selectors.dataset_near_duplicates(dataset=dataset, viewer=request.user),
         },

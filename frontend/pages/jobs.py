@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from arena.errors import ArenaError, NotFound
+from arena.permissions import job_can_control
+from frontend.forms import JobLaunchForm
 from training import selectors, services
-from training.forms import JobLaunchForm
 from training.models import Job
 
 RUNNING = (Job.Status.QUEUED, Job.Status.RUNNING)
@@ -58,7 +59,7 @@ def job_detail_page(request, job_id: int):
         "job": job,
         "results": job.results.all(),
         "log_lines": job.logs.splitlines()[-200:],
-        "may_control": selectors.job_may_control(job=job, viewer=request.user),
+        "may_control": job_can_control(job=job, user=request.user),
         "refresh": job.status in RUNNING,
     })
 

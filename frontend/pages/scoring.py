@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from arena.errors import ArenaError, NotFound
 from arena.models import Dataset
+from arena.permissions import run_can_manage
 from arena.selectors import dataset_get, dataset_list
+from frontend.forms import RunStartForm
 from scoring import selectors, services
-from scoring.forms import RunStartForm
 from scoring.models import ScoringRun
 
 
@@ -65,8 +66,7 @@ def scoring_run_detail_page(request, run_id: int):
             "counts": selectors.scoring_run_chunk_counts(run=run),
             "chunks": run.chunks.all()[:200],
             "aggregates": run.aggregates.all(),
-            "can_manage": request.user.is_authenticated
-            and (request.user.is_staff or request.user.pk in (run.created_by_id, run.dataset.owner_id)),
+            "can_manage": run_can_manage(run=run, user=request.user),
         },
     )
 

@@ -1,4 +1,4 @@
-"""Form widgets shared by the apps' pages."""
+"""Form widgets of the pages (frontend/forms.py)."""
 from __future__ import annotations
 
 from django import forms
