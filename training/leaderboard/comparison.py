@@ -11,7 +11,7 @@ from arena.errors import InvalidInput, NotFound
 from arena.models import Dataset
 from arena.permissions import dataset_visible_queryset
 from training.leaderboard import stats
-from training.leaderboard.compute import board_get
+from training.leaderboard.cache import board_get
 from training.leaderboard.selectors import MAX_COMPARE, _num, base_model_get, leaderboard_get
 from training.models import BaseModel, Job
 
