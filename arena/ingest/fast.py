@@ -9,7 +9,7 @@ a blank line, an over-long line...). The caller then feeds that block to the rec
 which applies the policy (strict error or repair/reject) with its usual messages and locations, so the
 fast path changes speed, never outcomes: same rows, same token counts, same content hash.
 
-Token counts use polars' regex engine with the Unicode classes that Python's ``\\w``/``\\s`` stand for
+Token counts use polars' regex engine with Python's own ``\\w``/``\\s`` classes spelled out code point by code point
 (checked on every code point by the tests), summed per message without building token lists; the
 sample hash is SHA-256 of the same canonical JSON as :func:`arena.ingest.schema.sample_hash`, written by
 polars' JSON encoder (same escapes as ``json.dumps(ensure_ascii=False)``, also checked on every code
@@ -17,6 +17,7 @@ point) and hashed on those bytes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -30,11 +31,22 @@ import pyarrow.json as pj
 
 from arena.ingest.formats import MESSAGE_ROLES, SHAREGPT_ROLES
 from arena.ingest.schema import MESSAGE_TYPE, SAMPLE_SCHEMA
+from arena.ingest.unicode_classes import classes
 
-# Python's str ``\w`` is str.isalnum() or "_", i.e. Unicode letters and numbers; ``\s`` is str.isspace().
-_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f\x85\p{Z}"
-TOKEN_PATTERN = rf"[\p{{L}}\p{{N}}_]+|[^\p{{L}}\p{{N}}_{_SPACE}]"
-_BLANK_PATTERN = rf"^[{_SPACE}]*$"
+
+
+@functools.cache
+def token_pattern() -> str:
+    """``count_tokens``' regex (``\\w+|[^\\w\\s]``) with Python's classes spelled out for polars' engine."""
+    word, space = classes()
+    return f"[{word}]+|[^{word}{space}]"
+
+
+@functools.cache
+def _blank_pattern() -> str:
+    return f"^[{classes()[1]}]*$"
+
+
 _INNER_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 _ID_TYPES = (pa.string(), pa.large_string(), pa.int64())
 _ROLE_TOKENS = 2  # "user: ", "assistant: ", "tool: " -> a word and a colon (multi-turn instruction text)
@@ -53,7 +65,7 @@ class Block:
 
 def count_tokens_array(texts: pa.Array) -> np.ndarray:
     """``count_tokens`` of every string (0 for null), without building any token."""
-    counts = pl.Series(values=texts).str.count_matches(TOKEN_PATTERN).fill_null(0)
+    counts = pl.Series(values=texts).str.count_matches(token_pattern()).fill_null(0)
     return counts.to_numpy().astype(np.int64, copy=False)
 
 
@@ -65,12 +77,14 @@ def json_literals(texts: pa.Array) -> pl.Series:
 
 def _blank(texts: pa.Array) -> bool:
     """Whether any string is empty after Python's ``str.strip()``."""
-    return bool(pc.any(pc.match_substring_regex(texts, _BLANK_PATTERN)).as_py())
+    return bool(pc.any(pc.match_substring_regex(texts, _blank_pattern())).as_py())
 
 
 def _parse(data: bytes) -> pa.Table | None:
     try:
-        return pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=len(data) + 1))
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=len(data) + 1))
+        table.validate(full=True)  # the JSON reader does not check UTF-8; a full validation does
+        return table
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         return None
 
