@@ -47,6 +47,9 @@ def _blank_pattern() -> str:
     return f"^[{classes()[1]}]*$"
 
 
+# pyarrow.compute imports its pandas shim on the first call that converts a Python scalar: pay that once, at import
+pc.equal(pa.array([0]), 0)
+
 _INNER_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 _ID_TYPES = (pa.string(), pa.large_string(), pa.int64())
 _ROLE_TOKENS = 2  # "user: ", "assistant: ", "tool: " -> a word and a colon (multi-turn instruction text)
@@ -122,25 +125,24 @@ def _messages(*, offsets: np.ndarray, roles: pa.Array, contents: pa.Array) -> pa
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), struct, type=pa.list_(MESSAGE_TYPE))
 
 
-def _digests(*, offsets: np.ndarray, roles: pa.Array, contents: pa.Array, system: pa.Array) -> list[bytes]:
-    """sha256 of ``canonical_json({"messages": [{"content", "role"}...], "system"})`` for every sample."""
-    message_json = (
-        pl.DataFrame({"c": json_literals(contents), "r": pl.Series(values=roles)})
-        .select(pl.concat_str([pl.lit('{"content":'), pl.col("c"), pl.lit(',"role":"'), pl.col("r"), pl.lit('"}')]))
-        .to_series()
-        .to_arrow()
+def _counts_and_digests(
+    *, offsets: np.ndarray, roles: pa.Array, contents: pa.Array, system: pa.Array
+) -> tuple[np.ndarray, list[bytes]]:
+    """Token count of every message, and sha256 of every sample's canonical JSON
+    (``{"messages": [{"content", "role"}...], "system"}``, keys sorted, as ``sample_hash`` writes it),
+    computed by polars in one parallel pass."""
+    lists = pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()), pa.StructArray.from_arrays([contents, roles], names=["content", "role"])
     )
-    lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), message_json.cast(pa.string()))
-    joined = pc.binary_join(lists, ",")
-    body = (
-        pl.DataFrame({"m": pl.Series(values=joined), "s": json_literals(system)})
-        .select(pl.concat_str([pl.lit('{"messages":['), pl.col("m"), pl.lit('],"system":'), pl.col("s"), pl.lit("}")]))
-        .to_series()
-        .to_arrow()
-        .cast(pa.binary())
+    samples = pl.from_arrow(pa.table({"messages": lists, "system": system})).lazy()
+    bodies = samples.select(pl.struct("messages", "system").struct.json_encode().cast(pl.Binary).alias("body"))
+    counts = pl.from_arrow(pa.table({"content": contents})).lazy().select(
+        pl.col("content").str.count_matches(token_pattern()).fill_null(0).alias("n")
     )
+    body_frame, count_frame = pl.collect_all([bodies, counts])
     sha = hashlib.sha256
-    return [sha(b).digest() for b in body.to_pylist()]
+    digests = [sha(b).digest() for b in body_frame.to_series().to_arrow().to_pylist()]
+    return count_frame.to_series().to_numpy().astype(np.int64, copy=False), digests
 
 
 def _table(
@@ -183,9 +185,9 @@ def _alpaca(table: pa.Table, *, first_idx: int, first_line: int) -> Block | None
     roles = pa.array(["user", "assistant"] * n, pa.string())
     contents = pc.take(pa.concat_arrays([prompt, output]), pa.array(np.arange(2 * n).reshape(2, n).T.ravel()))
     offsets = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
-    instruction_tokens, response_tokens = count_tokens_array(prompt), count_tokens_array(output)
+    token_counts, digests = _counts_and_digests(offsets=offsets, roles=roles, contents=contents, system=system)
+    instruction_tokens, response_tokens = token_counts[0::2], token_counts[1::2]
     n_turns = np.full(n, 2, dtype=np.int64)
-    digests = _digests(offsets=offsets, roles=roles, contents=contents, system=system)
     messages = _messages(offsets=offsets, roles=roles, contents=contents)
     out = _table(
         first_idx=first_idx, first_line=first_line, ids=ids, system=system, messages=messages, n_turns=n_turns,
@@ -237,8 +239,7 @@ def _turns(
     if pc.any(conflict).as_py():
         return None
     system = pc.if_else(pc.not_equal(turn_system, ""), turn_system, top)
-    keep = np.flatnonzero(~is_system)
-    kept_roles = role_of[keep]
+    kept_roles = role_of[~is_system]
     counts = np.diff(offsets) - lead_system.astype(np.int64)
     new_offsets = np.concatenate([[0], np.cumsum(counts)])
     if np.any(counts == 0):
@@ -251,17 +252,16 @@ def _turns(
     same_sample_next[last] = False
     if np.any(is_user[:-1] & is_user[1:] & same_sample_next[:-1]):
         return None  # two user turns in a row
-    contents = pc.take(texts, pa.array(keep))
+    contents = pc.filter(texts, pa.array(~is_system)) if is_system.any() else texts
     finals = pc.take(contents, pa.array(last))
     if _blank(finals):
         return None
-    token_counts = count_tokens_array(contents)
+    role_array = pa.array(kept_roles.tolist(), pa.string())
+    token_counts, digests = _counts_and_digests(offsets=new_offsets, roles=role_array, contents=contents, system=system)
     sums = np.concatenate([[0], np.cumsum(token_counts)])
     response_tokens = token_counts[last]
     before = counts - 1
     instruction_tokens = sums[last] - sums[first] + np.where(before > 1, _ROLE_TOKENS * before, 0)
-    role_array = pa.array(kept_roles.tolist(), pa.string())
-    digests = _digests(offsets=new_offsets, roles=role_array, contents=contents, system=system)
     messages = _messages(offsets=new_offsets, roles=role_array, contents=contents)
     out = _table(
         first_idx=first_idx, first_line=first_line, ids=ids, system=system, messages=messages, n_turns=counts,

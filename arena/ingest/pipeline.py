@@ -6,10 +6,13 @@ bounded by one write batch plus the largest record.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -99,6 +102,30 @@ def _row(sample: Sample, *, idx: int, location: str) -> dict:
 _BLOCK_BYTES = 4 << 20
 
 
+class _ParquetOut:
+    """A ParquetWriter fed from one background thread, so encoding and compressing a block (which release the
+    GIL) overlap with normalising the next; at most ``depth`` tables wait, which keeps memory bounded."""
+
+    def __init__(self, path: str, *, depth: int = 2) -> None:
+        self._writer = pq.ParquetWriter(path, SAMPLE_SCHEMA, compression="zstd")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parquet")
+        self._pending: deque[Future] = deque()
+        self._depth = depth
+
+    def write(self, table: pa.Table, *, row_group_size: int) -> None:
+        while len(self._pending) >= self._depth:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._writer.write_table, table, row_group_size=row_group_size))
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._writer.close()
+
+
 def _jsonl_blocks(stream, *, block_bytes: int) -> Iterator[tuple[bytes, int]]:
     """Complete lines of a JSONL stream, about ``block_bytes`` at a time, with the number of their first line."""
     carry, line = b"", 1
@@ -171,7 +198,7 @@ def ingest_file(
     info = sniff(path, filename=filename, file_format=file_format)
     totals = _Totals()
     report = IngestReport(policy=policy)
-    writer: pq.ParquetWriter | None = None
+    writer: _ParquetOut | None = None
     rejects: RejectsWriter | None = None
     batch: list[dict] = []
     count = 0
@@ -182,12 +209,12 @@ def ingest_file(
 
     try:
         if out_path is not None:
-            writer = pq.ParquetWriter(out_path, SAMPLE_SCHEMA, compression="zstd")
+            writer = _ParquetOut(out_path)
         if rejects_path is not None and policy == "repair":
             rejects = RejectsWriter(rejects_path)
         def flush() -> None:
             if writer is not None and batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA))
+                writer.write(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA), row_group_size=batch_rows)
             batch.clear()
 
         def handle(location: str, record) -> bool:
@@ -246,7 +273,7 @@ def ingest_file(
                         count += n
                         if writer is not None:
                             flush()
-                            writer.write_table(done.table, row_group_size=batch_rows)
+                            writer.write(done.table, row_group_size=batch_rows)
                     else:
                         records = readers.iter_jsonl(
                             io.BytesIO(block), max_record_bytes=max_record_bytes, skip_bad=policy == "repair",
@@ -277,7 +304,8 @@ def ingest_file(
             rejects = None
     except BaseException:
         if writer is not None:
-            writer.close()
+            with contextlib.suppress(Exception):  # the error being raised matters, not a pending write's
+                writer.close()
         if rejects is not None:
             rejects.close()
         for partial in (out_path, rejects_path):

@@ -35,7 +35,7 @@ os.remove(out)
 
 SNIPPETS = {
     "arena": (
-        "import django; django.setup()\nfrom arena.ingest.pipeline import ingest_file",
+        "import django; django.setup()\nfrom arena.ingest.pipeline import ingest_file\nimport arena.ingest.fast",
         "r = ingest_file(path=path, filename='bench.jsonl', out_path=out, max_record_bytes=8 << 20, policy='strict')",
         ', "samples": r.sample_count',
     ),
