@@ -270,8 +270,10 @@ def _turns(
     return Block(out, instruction_tokens, response_tokens, counts, digests)
 
 
-def normalise_block(data: bytes, *, sample_format: str, first_line: int, first_idx: int, max_record_bytes: int) -> Block | None:
-    """Normalise ``data`` (complete JSONL lines, the first being line ``first_line``), or None when unclean."""
+def parse_block(data: bytes, *, max_record_bytes: int) -> pa.Table | None:
+    """Parse ``data`` (complete JSONL lines) into one row per line, or None when the lines are not plainly clean
+    (blank lines, a byte-order mark, an over-long line, invalid JSON or UTF-8, two records on a line...).
+    Thread-safe (it releases the GIL while parsing): the pipeline parses the next block while normalising this one."""
     if not data or len(data) > 1 << 30 or data.startswith(b"\xef\xbb\xbf"):
         return None
     if len(data) > max_record_bytes:
@@ -286,6 +288,11 @@ def normalise_block(data: bytes, *, sample_format: str, first_line: int, first_i
     table = _parse(data)
     if table is None or table.num_rows != body.count(b"\n") + 1:
         return None  # not one record per line (e.g. two objects on a line)
+    return table
+
+
+def normalise_table(table: pa.Table, *, sample_format: str, first_line: int, first_idx: int) -> Block | None:
+    """Normalise the rows of a parsed block (row i is line ``first_line + i``), or None when unclean."""
     if sample_format == "alpaca":
         return _alpaca(table, first_idx=first_idx, first_line=first_line)
     if sample_format == "sharegpt" and "messages" not in table.column_names:
@@ -299,3 +306,11 @@ def normalise_block(data: bytes, *, sample_format: str, first_line: int, first_i
             first_idx=first_idx, first_line=first_line,
         )
     return None
+
+
+def normalise_block(data: bytes, *, sample_format: str, first_line: int, first_idx: int, max_record_bytes: int) -> Block | None:
+    """Normalise ``data`` (complete JSONL lines, the first being line ``first_line``), or None when unclean."""
+    table = parse_block(data, max_record_bytes=max_record_bytes)
+    if table is None:
+        return None
+    return normalise_table(table, sample_format=sample_format, first_line=first_line, first_idx=first_idx)

@@ -255,35 +255,49 @@ def ingest_file(
             with open_decompressed(path, compression=info.compression, compressed_bytes=info.compressed_bytes) as source:
                 # progress moves about 1/16 of the file at a time (blocks of 64 KiB to 4 MiB)
                 block_bytes = min(_BLOCK_BYTES, max(_BLOCK_BYTES >> 6, info.compressed_bytes // 16))
-                for block, first_line in _jsonl_blocks(source.stream, block_bytes=block_bytes):
-                    if sample_format is None and first_line == 1:
-                        sample_format = _peek_format(block)
-                    done = None
-                    if sample_format is not None:
-                        done = fast.normalise_block(
-                            block, sample_format=sample_format, first_line=first_line, first_idx=count,
-                            max_record_bytes=max_record_bytes,
-                        )
-                    if done is not None:
-                        n = done.table.num_rows
-                        report.records += n
-                        report.samples += n
-                        totals.instruction.add_many(done.instruction_tokens)
-                        totals.response.add_many(done.response_tokens)
-                        totals.turns.add_many(done.n_turns)
-                        totals.hasher.add_many(done.digests)
-                        count += n
-                        if writer is not None:
-                            flush()
-                            writer.write(done.table, row_group_size=batch_rows)
-                    else:
-                        records = readers.iter_jsonl(
-                            io.BytesIO(block), max_record_bytes=max_record_bytes, skip_bad=policy == "repair",
-                            max_depth=max_depth, first_line=first_line,
-                        )
-                        for location, record in records:
-                            handle(location, record)
-                    on_fraction(source.position() / max(info.compressed_bytes, 1))
+                blocks = _jsonl_blocks(source.stream, block_bytes=block_bytes)
+                parsing: deque[tuple[bytes, int, Future | None]] = deque()  # the next blocks, parsed ahead
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as parser:
+                    while True:
+                        while len(parsing) < 2:
+                            block, first_line = next(blocks, (b"", 0))
+                            if not block:
+                                break
+                            if sample_format is None and first_line == 1:
+                                sample_format = _peek_format(block)
+                            ahead = None
+                            if sample_format is not None:
+                                ahead = parser.submit(fast.parse_block, block, max_record_bytes=max_record_bytes)
+                            parsing.append((block, first_line, ahead))
+                        if not parsing:
+                            break
+                        block, first_line, ahead = parsing.popleft()
+                        table = ahead.result() if ahead is not None else None
+                        done = None
+                        if table is not None:
+                            done = fast.normalise_table(
+                                table, sample_format=sample_format, first_line=first_line, first_idx=count
+                            )
+                        if done is not None:
+                            n = done.table.num_rows
+                            report.records += n
+                            report.samples += n
+                            totals.instruction.add_many(done.instruction_tokens)
+                            totals.response.add_many(done.response_tokens)
+                            totals.turns.add_many(done.n_turns)
+                            totals.hasher.add_many(done.digests)
+                            count += n
+                            if writer is not None:
+                                flush()
+                                writer.write(done.table, row_group_size=batch_rows)
+                        else:
+                            records = readers.iter_jsonl(
+                                io.BytesIO(block), max_record_bytes=max_record_bytes, skip_bad=policy == "repair",
+                                max_depth=max_depth, first_line=first_line,
+                            )
+                            for location, record in records:
+                                handle(location, record)
+                        on_fraction(source.position() / max(info.compressed_bytes, 1))
         else:
             items = _records(
                 path,

@@ -107,15 +107,22 @@ def _write(path, fmt: str, *, n: int, dirty: bool, seed: int = 0) -> None:
 
 def _both(path, tmp_path, *, policy: str, monkeypatch) -> tuple[list, list[bool]]:
     monkeypatch.setattr(pipeline, "_BLOCK_BYTES", 1500)  # many blocks: clean ones fast, dirty ones record by record
-    taken = []
-    original = fast.normalise_block
+    taken = []  # per block: whether it went column-wise
+    parse, normalise = fast.parse_block, fast.normalise_table
 
-    def spy(*args, **kwargs):
-        block = original(*args, **kwargs)
+    def parse_spy(*args, **kwargs):
+        table = parse(*args, **kwargs)
+        if table is None:
+            taken.append(False)
+        return table
+
+    def normalise_spy(*args, **kwargs):
+        block = normalise(*args, **kwargs)
         taken.append(block is not None)
         return block
 
-    monkeypatch.setattr(fast, "normalise_block", spy)
+    monkeypatch.setattr(fast, "parse_block", parse_spy)
+    monkeypatch.setattr(fast, "normalise_table", normalise_spy)
     out = []
     for fast_path in (True, False):
         target = tmp_path / f"out-{fast_path}.parquet"
