@@ -159,9 +159,9 @@ def _stored_columns(parquet: pq.ParquetFile, columns: list[str] | None) -> tuple
     Sample files keep each text once (in ``messages``); ``instruction``/``response`` are views of it
     (:func:`arena.ingest.schema.qa_views`). Files written before that stored them, and are read as they are.
     """
-    if columns is None:
-        return None, False
-    present = set(parquet.schema_arrow.names)
+    present = parquet.schema_arrow.names
+    if columns is None:  # a whole-row read of a sample file serves the views too
+        return None, "messages" in present and not set(QA_COLUMNS) & set(present)
     derive = [c for c in QA_COLUMNS if c in columns and c not in present]
     if not derive:
         return columns, False
@@ -174,8 +174,9 @@ def iter_parquet_batches(
 ) -> Iterator[pa.RecordBatch]:
     """``ParquetFile.iter_batches`` that also serves the instruction/response views of sample files."""
     read, derive = _stored_columns(parquet, columns)
+    wanted = columns if columns is not None else [*parquet.schema_arrow.names, *QA_COLUMNS]
     for batch in parquet.iter_batches(batch_size=batch_size, columns=read, row_groups=row_groups):
-        yield with_qa_views(batch, columns=columns) if derive else batch
+        yield with_qa_views(batch, columns=wanted) if derive else batch
 
 
 def iter_batches(name: str, *, columns: list[str] | None = None, batch_size: int = 1000) -> Iterator[pa.RecordBatch]:
@@ -195,7 +196,8 @@ def read_rows(name: str, *, offset: int, limit: int, columns: list[str] | None =
             read, derive = _stored_columns(parquet, columns)
             table = parquet.read_row_group(group, columns=read)
             if derive:
-                table = pa.Table.from_batches([with_qa_views(b, columns=columns) for b in table.to_batches()])
+                wanted = columns if columns is not None else [*table.schema.names, *QA_COLUMNS]
+                table = pa.Table.from_batches([with_qa_views(b, columns=wanted) for b in table.to_batches()])
             lo = max(offset - start, 0)
             hi = min(offset + limit - start, group_rows)
             rows.extend(table.slice(lo, hi - lo).to_pylist())

@@ -58,6 +58,23 @@ def generate(path: str, *, fmt: str, target_bytes: int, seed: int = 0) -> int:
     return count
 
 
+def scaled(fmt: str, *, mb: float, copies: int, directory: str | None = None) -> str:
+    """A file ``copies`` times the size of ``cached(fmt, mb=mb)``: the same records, each copy's ids and first
+    words made unique (for memory measurements at a size the generator would take long to write)."""
+    directory = directory or os.environ.get("ARENA_BENCH_DATA", "/tmp/arena-bench-data")
+    source = cached(fmt, mb=mb, directory=directory)
+    path = os.path.join(directory, f"{fmt}-{mb:g}mb-x{copies}.jsonl")
+    if not os.path.exists(path):
+        partial = path + ".partial"
+        with open(source, "rb") as f:
+            data = f.read()
+        with open(partial, "wb") as out:
+            for copy in range(copies):
+                out.write(data.replace(b'": "#', f'": "#{copy}/'.encode()))
+        os.replace(partial, path)
+    return path
+
+
 def cached(fmt: str, *, mb: float, directory: str | None = None) -> str:
     """Path to a generated file of about ``mb`` MB (made once, reused by later rounds and runs)."""
     directory = directory or os.environ.get("ARENA_BENCH_DATA", "/tmp/arena-bench-data")

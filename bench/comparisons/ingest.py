@@ -115,7 +115,7 @@ def run(*, quick: bool) -> list[dict]:
             )
     gb = float(os.environ.get("ARENA_BENCH_INGEST_GB", "0") or 0)
     if gb > 0:
-        path = ingest_data.cached("sharegpt", mb=gb * 1000)
+        path = ingest_data.scaled("sharegpt", mb=100, copies=max(1, round(gb * 10)))
         size_mb = os.path.getsize(path) / 1e6
         out = os.path.join(os.path.dirname(path), "out-big.parquet")
         figures = run_child(snippet("arena", path=path, out=out))

@@ -248,3 +248,6 @@ def test_old_files_with_stored_instruction_columns_are_read_as_stored(tmp_path):
     assert new_batch.schema.names == columns
     assert new_batch.to_pydict() == {"idx": [0, 1, 2], "response": [s.response for s in samples],
                                      "instruction": [s.instruction for s in samples]}
+    (whole_row,) = iter_parquet_batches(pq.ParquetFile(new))  # no column list: the views come too
+    assert whole_row.schema.names == ["idx", "messages", "instruction", "response"]
+    assert whole_row.column("response").to_pylist() == [s.response for s in samples]
