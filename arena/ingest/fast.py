@@ -270,6 +270,18 @@ def _turns(
     return Block(out, instruction_tokens, response_tokens, counts, digests)
 
 
+_MAX_OPENERS_PER_LINE = 2000  # the JSON reader recurses per nesting level and overflows the stack past ~10,000
+_TO_BRACKET = bytes(range(256)).replace(b"{", b"[")
+_NOT_OPENER_OR_NEWLINE = bytes(c for c in range(256) if c not in b"[{\n")
+
+
+def _too_nested_for_the_parser(data: bytes) -> bool:
+    """Whether a line might nest deeper than the JSON reader survives: it has that many ``[``/``{`` bytes
+    (an upper bound of its depth). Such lines go record by record, where the depth limit refuses them."""
+    openers_and_newlines = data.translate(_TO_BRACKET, _NOT_OPENER_OR_NEWLINE)
+    return max(map(len, openers_and_newlines.split(b"\n"))) >= _MAX_OPENERS_PER_LINE
+
+
 def parse_block(data: bytes, *, max_record_bytes: int) -> pa.Table | None:
     """Parse ``data`` (complete JSONL lines) into one row per line, or None when the lines are not plainly clean
     (blank lines, a byte-order mark, an over-long line, invalid JSON or UTF-8, two records on a line...).
@@ -281,6 +293,8 @@ def parse_block(data: bytes, *, max_record_bytes: int) -> pa.Table | None:
         lengths = np.diff(np.concatenate([[-1], ends, [len(data) - 1]]))
         if lengths.size and int(lengths.max()) > max_record_bytes:
             return None
+    if _too_nested_for_the_parser(data):
+        return None
     body = data[:-1] if data.endswith(b"\n") else data
     first_line_text, last_line_text = body[: body.find(b"\n") + 1 or None], body[body.rfind(b"\n") + 1 :]
     if not first_line_text.strip() or not last_line_text.strip() or _INNER_BLANK_LINE.search(body):

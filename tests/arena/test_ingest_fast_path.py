@@ -170,7 +170,9 @@ def test_clean_blocks_take_the_fast_path(tmp_path, fmt):
      b'{"instruction": "q", "output": "\xff"}\n',  # invalid UTF-8
      b'{"instruction": "q\\udc00", "output": "a"}\n',  # lone surrogate
      b'{"instruction": 3, "output": "a"}\n',
-     b'{"instruction": "q", "output": "a", "history": []}\n'],
+     b'{"instruction": "q", "output": "a", "history": []}\n',
+     b'{"instruction": "q", "output": "a"}\n{"instruction": "q", "output": "a", "x": ' + b"[" * 50_000 + b"]" * 50_000
+     + b"}\n"],  # the JSON reader would overflow its stack: never handed such a line
 )
 def test_unclean_blocks_go_record_by_record(block):
     assert fast.normalise_block(block, sample_format="alpaca", first_line=1, first_idx=0, max_record_bytes=1 << 20) is None
