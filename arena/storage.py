@@ -21,6 +21,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from arena.errors import TooLarge
+from arena.ingest.schema import QA_COLUMNS, with_qa_views
 
 
 def tmp_dir() -> str:
@@ -152,9 +153,35 @@ def open_parquet(name: str) -> pq.ParquetFile:
         return pq.ParquetFile(default_storage.open(name, "rb"))
 
 
+def _stored_columns(parquet: pq.ParquetFile, columns: list[str] | None) -> tuple[list[str] | None, bool]:
+    """The columns to read for ``columns``, and whether instruction/response must be derived from messages.
+
+    Sample files keep each text once (in ``messages``); ``instruction``/``response`` are views of it
+    (:func:`arena.ingest.schema.qa_views`). Files written before that stored them, and are read as they are.
+    """
+    present = parquet.schema_arrow.names
+    if columns is None:  # a whole-row read of a sample file serves the views too
+        return None, "messages" in present and not set(QA_COLUMNS) & set(present)
+    derive = [c for c in QA_COLUMNS if c in columns and c not in present]
+    if not derive:
+        return columns, False
+    read = [c for c in columns if c not in derive]
+    return read + ([] if "messages" in read else ["messages"]), True
+
+
+def iter_parquet_batches(
+    parquet: pq.ParquetFile, *, columns: list[str] | None = None, batch_size: int = 1000, row_groups: list[int] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """``ParquetFile.iter_batches`` that also serves the instruction/response views of sample files."""
+    read, derive = _stored_columns(parquet, columns)
+    wanted = columns if columns is not None else [*parquet.schema_arrow.names, *QA_COLUMNS]
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=read, row_groups=row_groups):
+        yield with_qa_views(batch, columns=wanted) if derive else batch
+
+
 def iter_batches(name: str, *, columns: list[str] | None = None, batch_size: int = 1000) -> Iterator[pa.RecordBatch]:
     """Stream a stored Parquet file in record batches: memory stays flat whatever its size."""
-    yield from open_parquet(name).iter_batches(batch_size=batch_size, columns=columns)
+    yield from iter_parquet_batches(open_parquet(name), columns=columns, batch_size=batch_size)
 
 
 def read_rows(name: str, *, offset: int, limit: int, columns: list[str] | None = None) -> list[dict]:
@@ -166,7 +193,11 @@ def read_rows(name: str, *, offset: int, limit: int, columns: list[str] | None =
         group_rows = parquet.metadata.row_group(group).num_rows
         end = start + group_rows
         if end > offset and start < offset + limit:
-            table = parquet.read_row_group(group, columns=columns)
+            read, derive = _stored_columns(parquet, columns)
+            table = parquet.read_row_group(group, columns=read)
+            if derive:
+                wanted = columns if columns is not None else [*table.schema.names, *QA_COLUMNS]
+                table = pa.Table.from_batches([with_qa_views(b, columns=wanted) for b in table.to_batches()])
             lo = max(offset - start, 0)
             hi = min(offset + limit - start, group_rows)
             rows.extend(table.slice(lo, hi - lo).to_pylist())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from arena.storage import open_parquet
+from arena.storage import iter_parquet_batches, open_parquet
 from scoring.scorers.base import SampleText
 
 SAMPLE_COLUMNS = ["idx", "instruction", "response", "system", "messages"]
@@ -45,7 +45,7 @@ def iter_sample_batches(
     if not groups:
         return
     position = first_row
-    for batch in parquet.iter_batches(batch_size=batch_size, row_groups=groups, columns=SAMPLE_COLUMNS):
+    for batch in iter_parquet_batches(parquet, batch_size=batch_size, row_groups=groups, columns=SAMPLE_COLUMNS):
         batch_start, position = position, position + batch.num_rows
         lo, hi = max(start - batch_start, 0), min(end - batch_start, batch.num_rows)
         if hi <= 0:

@@ -6,8 +6,13 @@ bounded by one write batch plus the largest record.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -76,20 +81,84 @@ def _records(
 
 
 def _row(sample: Sample, *, idx: int, location: str) -> dict:
-    instruction, response = sample.instruction, sample.response
+    messages = sample.messages
+    before = messages[:-1]
+    # tokens of Sample.instruction without building it: "role: " adds a word and a colon per turn when
+    # there are several turns before the reply (see Sample.instruction)
+    instruction_tokens = sum(count_tokens(m["content"]) for m in before) + (2 * len(before) if len(before) > 1 else 0)
     return {
         "idx": idx,
         "id": sample.id,
         "system": sample.system,
-        "messages": sample.messages,
-        "instruction": instruction,
-        "response": response,
-        "n_turns": len(sample.messages),
-        "instruction_tokens": count_tokens(instruction),
-        "response_tokens": count_tokens(response),
+        "messages": messages,
+        "n_turns": len(messages),
+        "instruction_tokens": instruction_tokens,
+        "response_tokens": count_tokens(messages[-1]["content"]),
         "source": location,
         "tools": sample.tools,
     }
+
+
+_BLOCK_BYTES = 4 << 20
+
+
+class _ParquetOut:
+    """A ParquetWriter fed from one background thread, so encoding and compressing a block (which release the
+    GIL) overlap with normalising the next; at most ``depth`` tables wait, which keeps memory bounded."""
+
+    def __init__(self, path: str, *, depth: int = 2) -> None:
+        self._writer = pq.ParquetWriter(path, SAMPLE_SCHEMA, compression="zstd")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parquet")
+        self._pending: deque[Future] = deque()
+        self._depth = depth
+
+    def write(self, table: pa.Table, *, row_group_size: int) -> None:
+        while len(self._pending) >= self._depth:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._writer.write_table, table, row_group_size=row_group_size))
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._writer.close()
+
+
+def _jsonl_blocks(stream, *, block_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Complete lines of a JSONL stream, about ``block_bytes`` at a time, with the number of their first line."""
+    carry, line = b"", 1
+    while True:
+        chunk = stream.read(block_bytes)
+        if not chunk:
+            if carry:
+                yield carry, line
+            return
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data  # one long line so far; the record path enforces the record-size limit
+            if len(carry) > block_bytes * 4:
+                yield carry, line
+                carry = b""
+            continue
+        block, carry = data[:cut], data[cut:]
+        yield block, line
+        line += block.count(b"\n")
+
+
+def _peek_format(block: bytes) -> str | None:
+    """The sample format of the block's first record, or None (the record path then decides and explains)."""
+    for n, raw in enumerate(block.split(b"\n", 64)[:64]):
+        raw = raw[3:] if n == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
+        if raw.strip():
+            try:
+                record = json.loads(raw)
+                return detect_sample_format(record, location="line 1") if isinstance(record, dict) else None
+            except (ValueError, IngestError, RecursionError):
+                return None
+    return None
 
 
 def ingest_file(
@@ -107,6 +176,7 @@ def ingest_file(
     rejects_path: str | None = None,
     max_reject_fraction: float = 0.5,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    fast_path: bool = True,
 ) -> IngestResult:
     """Normalise ``path`` into ``out_path`` (Parquet). With ``out_path=None`` only validate.
 
@@ -115,6 +185,10 @@ def ingest_file(
     ``rejects_path`` as gzipped JSONL, and refuse the file when more than ``max_reject_fraction`` of its
     records are skipped). ``limit`` stops after that many records (the upload preflight). On any error
     the partial output files are removed before the error propagates.
+
+    JSONL is read in blocks of complete lines; a clean block of a known sample format is normalised
+    column-wise (:mod:`arena.ingest.fast`), any other block record by record, with the same outcome
+    (``fast_path=False`` forces the record path, which the tests compare against).
     """
     policy_check(policy)
     if sample_format and sample_format not in SAMPLE_FORMATS:
@@ -124,7 +198,7 @@ def ingest_file(
     info = sniff(path, filename=filename, file_format=file_format)
     totals = _Totals()
     report = IngestReport(policy=policy)
-    writer: pq.ParquetWriter | None = None
+    writer: _ParquetOut | None = None
     rejects: RejectsWriter | None = None
     batch: list[dict] = []
     count = 0
@@ -135,18 +209,17 @@ def ingest_file(
 
     try:
         if out_path is not None:
-            writer = pq.ParquetWriter(out_path, SAMPLE_SCHEMA, compression="zstd")
+            writer = _ParquetOut(out_path)
         if rejects_path is not None and policy == "repair":
             rejects = RejectsWriter(rejects_path)
-        items = _records(
-            path,
-            info=info,
-            max_record_bytes=max_record_bytes,
-            skip_bad=policy == "repair",
-            max_depth=max_depth,
-            on_fraction=on_fraction,
-        )
-        for location, record in items:
+        def flush() -> None:
+            if writer is not None and batch:
+                writer.write(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA), row_group_size=batch_rows)
+            batch.clear()
+
+        def handle(location: str, record) -> bool:
+            """Normalise one record (record path); False once ``limit`` records were read."""
+            nonlocal count, sample_format
             report.records += 1
             try:
                 if isinstance(record, readers.BadRecord):
@@ -161,7 +234,7 @@ def ingest_file(
                 report.reject(location=location, error=exc)
                 if rejects is not None:
                     rejects.write(location=location, error=exc, record=original)
-                continue
+                return True
             report.keep(outcome)
             sample = outcome.sample
             row = _row(sample, idx=count, location=location)
@@ -173,14 +246,73 @@ def ingest_file(
             if writer is not None:
                 batch.append(row)
                 if len(batch) >= batch_rows:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA))
-                    batch.clear()
-            if limit is not None and report.records >= limit:
-                break
+                    flush()
+            return not (limit is not None and report.records >= limit)
+
+        if info.file_format == "jsonl" and limit is None and fast_path:
+            from arena.ingest import fast
+
+            with open_decompressed(path, compression=info.compression, compressed_bytes=info.compressed_bytes) as source:
+                # progress moves about 1/16 of the file at a time (blocks of 64 KiB to 4 MiB)
+                block_bytes = min(_BLOCK_BYTES, max(_BLOCK_BYTES >> 6, info.compressed_bytes // 16))
+                blocks = _jsonl_blocks(source.stream, block_bytes=block_bytes)
+                parsing: deque[tuple[bytes, int, Future | None]] = deque()  # the next blocks, parsed ahead
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as parser:
+                    while True:
+                        while len(parsing) < 2:
+                            block, first_line = next(blocks, (b"", 0))
+                            if not block:
+                                break
+                            if sample_format is None and first_line == 1:
+                                sample_format = _peek_format(block)
+                            ahead = None
+                            if sample_format is not None:
+                                ahead = parser.submit(fast.parse_block, block, max_record_bytes=max_record_bytes)
+                            parsing.append((block, first_line, ahead))
+                        if not parsing:
+                            break
+                        block, first_line, ahead = parsing.popleft()
+                        table = ahead.result() if ahead is not None else None
+                        done = None
+                        if table is not None:
+                            done = fast.normalise_table(
+                                table, sample_format=sample_format, first_line=first_line, first_idx=count
+                            )
+                        if done is not None:
+                            n = done.table.num_rows
+                            report.records += n
+                            report.samples += n
+                            totals.instruction.add_many(done.instruction_tokens)
+                            totals.response.add_many(done.response_tokens)
+                            totals.turns.add_many(done.n_turns)
+                            totals.hasher.add_many(done.digests)
+                            count += n
+                            if writer is not None:
+                                flush()
+                                writer.write(done.table, row_group_size=batch_rows)
+                        else:
+                            records = readers.iter_jsonl(
+                                io.BytesIO(block), max_record_bytes=max_record_bytes, skip_bad=policy == "repair",
+                                max_depth=max_depth, first_line=first_line,
+                            )
+                            for location, record in records:
+                                handle(location, record)
+                        on_fraction(source.position() / max(info.compressed_bytes, 1))
+        else:
+            items = _records(
+                path,
+                info=info,
+                max_record_bytes=max_record_bytes,
+                skip_bad=policy == "repair",
+                max_depth=max_depth,
+                on_fraction=on_fraction,
+            )
+            for location, record in items:
+                if not handle(location, record):
+                    break
         report.check(max_reject_fraction=max_reject_fraction)
         if writer is not None:
-            if batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA))
+            flush()
             writer.close()
             writer = None
         if rejects is not None:
@@ -188,7 +320,8 @@ def ingest_file(
             rejects = None
     except BaseException:
         if writer is not None:
-            writer.close()
+            with contextlib.suppress(Exception):  # the error being raised matters, not a pending write's
+                writer.close()
         if rejects is not None:
             rejects.close()
         for partial in (out_path, rejects_path):

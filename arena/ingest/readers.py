@@ -73,10 +73,18 @@ def _parse_json_record(text: str, *, location: str, max_depth: int) -> dict:
 
 
 def iter_jsonl(
-    stream: BinaryIO, *, max_record_bytes: int, skip_bad: bool = False, max_depth: int = DEFAULT_MAX_DEPTH
+    stream: BinaryIO,
+    *,
+    max_record_bytes: int,
+    skip_bad: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    first_line: int = 1,
 ) -> Iterator[Record]:
-    """One JSON object per line. With ``skip_bad`` a line that cannot be read is yielded as a BadRecord."""
-    line_no = 0
+    """One JSON object per line. With ``skip_bad`` a line that cannot be read is yielded as a BadRecord.
+
+    ``first_line`` numbers the stream's first line (a block cut from a larger file).
+    """
+    line_no = first_line - 1
     while True:
         raw = stream.readline(max_record_bytes + 1)
         if not raw:

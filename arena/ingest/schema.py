@@ -16,7 +16,9 @@ import hashlib
 import json
 import re
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 OPTIONAL_MESSAGE_FIELDS = ("tool_calls", "tool_call_id", "name", "weight", "loss")
 
@@ -38,8 +40,8 @@ SAMPLE_SCHEMA = pa.schema(
         ("id", pa.string()),  # the record's own id, or its position when it had none
         ("system", pa.string()),
         ("messages", pa.list_(MESSAGE_TYPE)),
-        ("instruction", pa.string()),  # Q: everything before the final assistant reply
-        ("response", pa.string()),  # A: the final assistant reply
+        # the instruction (Q) and response (A) texts are not stored a second time: they are views of
+        # ``messages`` (see ``qa_views``); files written before kept them as columns of those names
         ("n_turns", pa.int32()),
         ("instruction_tokens", pa.int32()),
         ("response_tokens", pa.int32()),
@@ -47,6 +49,47 @@ SAMPLE_SCHEMA = pa.schema(
         ("tools", pa.string()),  # canonical JSON of the tool definitions offered, "" or null when none
     ]
 )
+
+QA_COLUMNS = ("instruction", "response")
+
+
+def qa_views(messages: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """The instruction (Q) and response (A) text of every sample, derived column-wise from ``messages``.
+
+    Same texts as ``Sample.instruction``/``Sample.response``: the response is the final message; the
+    instruction is the only earlier message's content, or every earlier message as "role: content"
+    joined by blank lines.
+    """
+    if isinstance(messages, pa.ChunkedArray):
+        messages = messages.combine_chunks() if messages.num_chunks else pa.array([], messages.type)
+    n = len(messages)
+    lengths = pc.fill_null(pc.list_value_length(messages), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    turns = messages.flatten()
+    roles, contents = pc.fill_null(turns.field("role"), ""), pc.fill_null(turns.field("content"), "")
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    empty = pa.array([""] * n, pa.string())
+    has = lengths > 0
+    last = np.where(has, ends - 1, 0)
+    response = pc.if_else(pa.array(has), pc.take(contents, pa.array(last)), empty) if len(contents) else empty
+    labelled = pc.binary_join_element_wise(roles, contents, ": ")
+    single = lengths == 2
+    position = np.arange(len(contents)) - np.repeat(starts, lengths)
+    before_last = position < np.repeat(lengths - 1, lengths)
+    flat = pc.if_else(pa.array(np.repeat(single, lengths)), contents, labelled) if len(contents) else contents
+    kept = pc.filter(flat, pa.array(before_last)) if len(contents) else flat
+    counts = np.maximum(lengths - 1, 0)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    instruction = pc.binary_join(pa.ListArray.from_arrays(offsets, kept.cast(pa.string())), "\n\n")
+    return instruction, response
+
+
+def with_qa_views(batch: pa.RecordBatch, *, columns: list[str]) -> pa.RecordBatch:
+    """``batch`` (which holds ``messages``) as ``columns``, deriving instruction/response where absent."""
+    derived = dict(zip(QA_COLUMNS, qa_views(batch.column("messages"))))
+    arrays = [batch.column(c) if c in batch.schema.names else derived[c] for c in columns]
+    return pa.RecordBatch.from_arrays(arrays, names=columns)
+
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _MOD = 2**256
@@ -105,6 +148,18 @@ class MultisetHash:
         value = int.from_bytes(digest, "big")
         self.total = (self.total + value) % _MOD
         self.count += 1
+        self.add_value_to_sketch(value)
+
+    def add_many(self, digests: list[bytes]) -> None:
+        """``add`` for many digests; the same result, with one big-integer sum per call."""
+        values = [int.from_bytes(d, "big") for d in digests]
+        self.total = (self.total + sum(values)) % _MOD
+        self.count += len(values)
+        ceiling = self._ceiling
+        for value in values if ceiling is None else [v for v in values if v < ceiling]:
+            self.add_value_to_sketch(value)
+
+    def add_value_to_sketch(self, value: int) -> None:
         if self._ceiling is not None and value >= self._ceiling:
             return
         self._smallest.add(value)

@@ -17,6 +17,18 @@ class LengthHistogram:
         self.n += 1
         self.total += value
 
+    def add_many(self, values) -> None:
+        """Add a whole array of values (a numpy array or a sequence of ints) at once."""
+        import numpy as np
+
+        array = np.asarray(values, dtype=np.int64)
+        if array.size == 0:
+            return
+        distinct, counts = np.unique(array, return_counts=True)
+        self.counts.update(dict(zip(distinct.tolist(), counts.tolist())))
+        self.n += int(array.size)
+        self.total += int(array.sum())
+
     def percentile(self, q: float) -> int:
         if self.n == 0:
             return 0

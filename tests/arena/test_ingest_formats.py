@@ -14,6 +14,7 @@ import pytest
 import zstandard
 
 from arena.ingest.pipeline import ingest_file
+from arena.storage import iter_parquet_batches
 
 ALPACA = [
     {"instruction": "Add 2 and 3.", "input": "", "output": "5"},
@@ -51,7 +52,8 @@ def _ingest(tmp_path, data: bytes, name: str, **kwargs):
     path.write_bytes(data)
     out = tmp_path / "out.parquet"
     result = ingest_file(path=str(path), filename=name, out_path=str(out), max_record_bytes=1 << 20, **kwargs)
-    rows = pq.read_table(out).to_pylist()
+    rows = list(iter_parquet_batches(pq.ParquetFile(out)))  # with the instruction/response views
+    rows = [row for batch in rows for row in batch.to_pylist()]
     for row in rows:  # Parquet gives every optional message field; compare what the sample carries
         row["messages"] = [canonical_message(m) for m in row["messages"]]
     return result, rows
