@@ -269,7 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "arena.api.schema.ArenaAutoSchema",  # documents every error status with the Error body
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env_str("ARENA_UPLOAD_RATE", "60/hour"),
         "job_launch": env_str("ARENA_JOB_LAUNCH_RATE", "120/hour"),
@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
         "fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif",
         "headings": {"fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif"}}}},
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "arena.api.schema.postprocess_blank_urls",
+    ],
     # one name per choice set, so the schema is stable and `check --deploy` has no naming-collision warnings
     "ENUM_NAME_OVERRIDES": {
         "DatasetStatusEnum": "arena.models.Dataset.Status",
