@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from frontend.dash_routes import staff_add_stateless_apps
 
+handler404 = "arena.api.errors.not_found"  # JSON {"error", "code"} under /api/, the HTML page elsewhere
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

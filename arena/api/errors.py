@@ -34,3 +34,14 @@ def _flatten(data, prefix: str = "") -> str:
     if isinstance(data, list):
         return "; ".join(_flatten(item, prefix) for item in data) if data else prefix.rstrip(": ")
     return f"{prefix}{data}"
+
+
+def not_found(request, exception=None):
+    """``handler404``: an unknown URL under /api/ (or a path parameter its converter refuses) answers with the
+    same ``{"error", "code"}`` JSON as every other API error; pages keep Django's HTML 404."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": f"no API endpoint or object at {request.path}", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)

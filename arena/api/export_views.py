@@ -63,7 +63,11 @@ class DatasetInfoView(APIView):
     content_negotiation_class = _FormatNamesExportFormat
 
     @extend_schema(
-        parameters=[_FORMAT_PARAM, OpenApiParameter("file_name", str, description="file name to record")],
+        parameters=[
+            _FORMAT_PARAM,
+            OpenApiParameter("file_name", str, description="file name to record"),
+            OpenApiParameter("name", str, description="the entry's name (default: the dataset slug)"),
+        ],
         responses={200: DATASET_INFO_SCHEMA},
     )
     @error_statuses(409)
@@ -73,5 +77,6 @@ class DatasetInfoView(APIView):
             dataset=dataset,
             export_format=_export_format(request),
             file_name=request.query_params.get("file_name", ""),
+            name=request.query_params.get("name", ""),
         )
         return Response(entry)

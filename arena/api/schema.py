@@ -119,14 +119,22 @@ def _admin_only(view) -> bool:
         return False
 
 
-def _nullable_model_field(field) -> bool:
+def _model_field(field):
     model = getattr(getattr(field.parent, "Meta", None), "model", None)
     if model is None or "." in (field.source or ""):
-        return False
+        return None
     try:
-        return bool(model._meta.get_field(field.source).null)
+        return model._meta.get_field(field.source)
     except Exception:  # not a model field (a property, an annotation): nothing to say
-        return False
+        return None
+
+
+def _nullable_model_field(field) -> bool:
+    return bool(getattr(_model_field(field), "null", False))
+
+
+def _blank_model_field(field) -> bool:
+    return bool(getattr(field, "allow_blank", False) or getattr(_model_field(field), "blank", False))
 
 
 class ArenaAutoSchema(AutoSchema):
@@ -147,7 +155,7 @@ class ArenaAutoSchema(AutoSchema):
         codes = {400, 401}
         has_body = method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None
         query = [p for p in self._get_parameters() if p.get("in") == "query" and p["name"] not in ("limit", "offset")]
-        names_object = bool(self._resolve_path_parameters([])) or has_body or bool(query)
+        names_object = "{" in self.path or has_body or bool(query)
         if method in _UNSAFE or _admin_only(view):
             codes.add(403)
         if names_object:
@@ -169,6 +177,10 @@ class ArenaAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.RelatedField) and not field.allow_null and _nullable_model_field(field):
             schema["nullable"] = True
+        if isinstance(field, serializers.URLField) and schema.get("format") == "uri" and _blank_model_field(field):
+            # a read-only URL that may be blank: "" is not a URI, so say "a URI or empty" (as writable fields do)
+            extra = {k: schema.pop(k) for k in list(schema) if k not in ("type", "format")}
+            schema = {"oneOf": [{**schema, "minLength": 1}, {"type": "string", "maxLength": 0}], **extra}
         return schema
 
     def get_operation_id(self) -> str:

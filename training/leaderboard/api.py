@@ -64,7 +64,7 @@ class LeaderboardView(APIView):
             OpenApiParameter("year", int),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, format=None):  # noqa: A002 - DRF's name
         leaderboard = selectors.leaderboard_get(
