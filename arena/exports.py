@@ -29,6 +29,9 @@ EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 SHAREGPT_TAGS = {"user": "human", "assistant": "gpt", "tool": "observation", "system": "system"}
 
 _BATCH_ROWS = 1000
+# A sample that first shows an optional field (earlier turns, tool calls, weights...) after this many records
+# is exported first, so that the first block a loader infers its schema from has every column's type.
+LEADING_RECORDS = 64
 
 
 def export_format_check(*, export_format: str) -> str:
@@ -98,8 +101,8 @@ class ExportShape:
     ``turn_keys``: the optional message fields some message carries (every turn then carries all of them,
     null where unset); ``call_text``: some tool-calling assistant turn also has text (sharegpt keeps it in
     the turn's ``content`` key, since LLaMA-Factory's ``function_call`` value is the calls' JSON);
-    ``witnesses``: the first sample showing each of these (exported first, so the first block has every
-    column's type).
+    ``witnesses``: the first sample showing each of these, when it comes after the first ``LEADING_RECORDS``
+    records (exported first, so the first block has every column's type).
     """
 
     system: bool = False
@@ -219,8 +222,10 @@ def export_shape(*, samples_file: str, export_format: str, keep: Sequence[bool] 
     refusal, before the first byte, of any sample it cannot represent."""
     features: set[str] = set()
     witnesses: dict[int, dict] = {}
+    position = -1
     for batch in iter_batches(samples_file, columns=_columns(samples_file), batch_size=_BATCH_ROWS):
         for row in _selected(batch.to_pylist(), keep):
+            position += 1
             if export_format == "alpaca":
                 problem = alpaca_problem(messages=row["messages"], tools=row.get("tools") or "")
                 if problem:
@@ -230,7 +235,7 @@ def export_shape(*, samples_file: str, export_format: str, keep: Sequence[bool] 
             new = _features(row) - features
             if new:
                 features |= new
-                if new - {"system"}:  # a system prompt is a string either way: no type to show
+                if new - {"system"} and position >= LEADING_RECORDS:  # a system prompt is a string either way
                     witnesses[row["idx"]] = row
     return _shape(features, witnesses)
 
@@ -243,8 +248,9 @@ def samples_export_lines(
     ``keep`` (indexed by ``idx``) selects a subset, e.g. the samples that pass score filters. The same
     records serve downloads and subset datasets, so a subset re-ingests to the same samples. Every record has
     the same keys and types; with ``witnesses_first`` the few samples that first show an optional field
-    (earlier turns, tool calls, weights, ...) come first, so a loader that infers its schema from the first
-    block (HF ``datasets``, hence LLaMA-Factory) sees every column; the rest follow in dataset order.
+    (earlier turns, tool calls, weights, ...) after the first ``LEADING_RECORDS`` records come first, so a
+    loader that infers its schema from the first block (HF ``datasets``, hence LLaMA-Factory) sees every
+    column; everything else keeps dataset order.
     """
     export_format_check(export_format=export_format)
     shape = export_shape(samples_file=samples_file, export_format=export_format, keep=keep)

@@ -70,8 +70,8 @@ def custom_facet_url(name: str) -> str:
     return f"{base}/openlineage/facets/{CUSTOM_FACET_VERSION}/{name}.json#/$defs/{name}"
 
 
-def custom_facet(name: str, **fields) -> dict:
-    return {"_producer": PRODUCER, "_schemaURL": custom_facet_url(name), **fields}
+def custom_facet(facet_name: str, /, **fields) -> dict:
+    return {"_producer": PRODUCER, "_schemaURL": custom_facet_url(facet_name), **fields}
 
 
 def custom_facet_schema(name: str) -> dict:
