@@ -34,7 +34,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone as dt_timezone
+from datetime import timezone as dt_timezone
 from pathlib import Path
 
 from django.apps import apps
