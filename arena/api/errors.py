@@ -1,6 +1,7 @@
 """Turn service errors into clear JSON responses: ``{"error": "...", "code": "..."}``."""
 from __future__ import annotations
 
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -10,6 +11,16 @@ from arena.middleware import bad_input_message
 
 
 def exception_handler(exc, context):
+    response = _error_response(exc, context)
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if response is not None and renderer is not None and renderer.format not in ("json", "api"):
+        # An error is always the {"error", "code"} JSON, even where the answer would have been CSV or a file.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+    return response
+
+
+def _error_response(exc, context):
     if isinstance(exc, ArenaError):
         return Response({"error": exc.message, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, IngestError):

@@ -160,6 +160,13 @@ def test_nullable_fields_and_export_types():
     assert source_url["default"] == "" and source_url["oneOf"][0]["minLength"] == 1  # "" matches one branch only
 
 
+@pytest.mark.django_db
+def test_errors_are_json_even_where_the_answer_would_be_csv():
+    response = APIClient().get("/api/v1/leaderboard/", {"format": "csv"})  # no base_model
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "invalid" and "base_model" in response.json()["error"]
+
+
 def _load_schema():
     from arena.wsgi import application
 
