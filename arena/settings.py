@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "arena.api.schema.ArenaAutoSchema",  # documents every error status with the Error body
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env_str("ARENA_UPLOAD_RATE", "60/hour"),
         "job_launch": env_str("ARENA_JOB_LAUNCH_RATE", "120/hour"),
@@ -293,6 +293,10 @@ SPECTACULAR_SETTINGS = {
         "fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif",
         "headings": {"fontFamily": "system-ui, -apple-system, Segoe UI, sans-serif"}}}},
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "arena.api.schema.postprocess_blank_urls",
+    ],
     # one name per choice set, so the schema is stable and `check --deploy` has no naming-collision warnings
     "ENUM_NAME_OVERRIDES": {
         "DatasetStatusEnum": "arena.models.Dataset.Status",
@@ -354,6 +358,15 @@ ARENA_SCORING_LM_PATH = env_str("ARENA_SCORING_LM_PATH", "")
 ARENA_MODEL_CACHE = Path(env_str("ARENA_MODEL_CACHE", str(VAR_DIR / "models")))
 # LLM-as-judge scorers: an OpenAI-compatible chat-completions endpoint (e.g. vLLM serve), e.g. http://host:8000/v1
 ARENA_JUDGE_BASE_URL = env_str("ARENA_JUDGE_BASE_URL", "")
+
+# OpenLineage: the address Arena is reached at (its own facet schemas are served under it), and an optional
+# OpenLineage HTTP endpoint (e.g. Marquez's http://host:5000/api/v1/lineage) that receives run events as they
+# happen (lineage/openlineage.py); retries with exponential backoff from ARENA_OPENLINEAGE_RETRY_DELAY seconds.
+ARENA_PUBLIC_URL = env_str("ARENA_PUBLIC_URL", "http://127.0.0.1:8000")
+ARENA_OPENLINEAGE_URL = env_str("ARENA_OPENLINEAGE_URL", "")
+ARENA_OPENLINEAGE_RETRIES = env_int("ARENA_OPENLINEAGE_RETRIES", 5)
+ARENA_OPENLINEAGE_TIMEOUT = env_int("ARENA_OPENLINEAGE_TIMEOUT", 10)
+ARENA_OPENLINEAGE_RETRY_DELAY = float(env_str("ARENA_OPENLINEAGE_RETRY_DELAY", "1"))
 ARENA_JUDGE_MODEL = env_str("ARENA_JUDGE_MODEL", "")
 ARENA_JUDGE_API_KEY = env_str("ARENA_JUDGE_API_KEY", "")
 ARENA_JUDGE_CONCURRENCY = env_int("ARENA_JUDGE_CONCURRENCY", 8)

@@ -12,6 +12,9 @@ urlpatterns = [
     path("django_plotly_dash/", include("django_plotly_dash.urls")),
     # lineage
     path("lineage/", genealogy.genealogy_page, name="genealogy"),
+    # the JSON schemas of Arena's own OpenLineage facets: the stable targets of their _schemaURL
+    path("openlineage/facets/1-0-0/<str:name>.json", genealogy.openlineage_facet_schema,
+         name="openlineage-facet-schema"),
     # scoring
     path("scoring/", scoring.scoring_runs_page, name="scoring-runs"),
     path("scoring/start/", scoring.scoring_run_start_page, name="scoring-run-start"),

@@ -16,3 +16,6 @@ class LineageConfig(AppConfig):
         from arena.storage import register_dataset_paths
 
         register_dataset_paths("lineage", _dataset_paths)  # overlap signatures are removed with their dataset
+        from lineage.openlineage import connect_signals
+
+        connect_signals()  # run events to ARENA_OPENLINEAGE_URL as they happen (a no-op when it is unset)

@@ -547,7 +547,9 @@ def scores_export_subset(
         # The registry's own export writes the subset (system prompts, tool calls, weights and all), so the
         # child re-ingests to exactly the selected samples of the parent.
         with open(path, "wb") as out:
-            for chunk in samples_export_lines(samples_file=dataset.samples_file, export_format="messages", keep=mask):
+            for chunk in samples_export_lines(
+                samples_file=dataset.samples_file, export_format="messages", keep=mask, witnesses_first=False
+            ):
                 out.write(chunk)
         with open(path, "rb") as upload:
             child = dataset_register(

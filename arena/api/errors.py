@@ -1,6 +1,7 @@
 """Turn service errors into clear JSON responses: ``{"error": "...", "code": "..."}``."""
 from __future__ import annotations
 
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -10,6 +11,16 @@ from arena.middleware import bad_input_message
 
 
 def exception_handler(exc, context):
+    response = _error_response(exc, context)
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if response is not None and renderer is not None and renderer.format not in ("json", "api"):
+        # An error is always the {"error", "code"} JSON, even where the answer would have been CSV or a file.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+    return response
+
+
+def _error_response(exc, context):
     if isinstance(exc, ArenaError):
         return Response({"error": exc.message, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, IngestError):
@@ -34,3 +45,14 @@ def _flatten(data, prefix: str = "") -> str:
     if isinstance(data, list):
         return "; ".join(_flatten(item, prefix) for item in data) if data else prefix.rstrip(": ")
     return f"{prefix}{data}"
+
+
+def not_found(request, exception=None):
+    """``handler404``: an unknown URL under /api/ (or a path parameter its converter refuses) answers with the
+    same ``{"error", "code"}`` JSON as every other API error; pages keep Django's HTML 404."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": f"no API endpoint or object at {request.path}", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)

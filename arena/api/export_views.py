@@ -11,6 +11,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arena import exports, selectors
+from arena.api.schema import error_statuses
+
+DATASET_INFO_SCHEMA = {
+    "type": "object",
+    "description": "LLaMA-Factory dataset_info.json: one entry per dataset name (data/README.md of LLaMA-Factory)",
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "file_name": {"type": "string"},
+            "formatting": {"type": "string", "enum": ["alpaca", "sharegpt"]},
+            "columns": {"type": "object", "additionalProperties": {"type": "string"}},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["file_name", "formatting", "columns"],
+    },
+}
 
 _FORMAT_PARAM = OpenApiParameter("format", str, enum=list(exports.EXPORT_FORMATS), required=True)
 
@@ -31,6 +47,7 @@ class DatasetExportView(APIView):
     content_negotiation_class = _FormatNamesExportFormat
 
     @extend_schema(parameters=[_FORMAT_PARAM], responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY})
+    @error_statuses(409)
     def get(self, request, slug: str):
         dataset = selectors.dataset_get(viewer=request.user, slug=slug)
         export_format = _export_format(request)
@@ -46,14 +63,20 @@ class DatasetInfoView(APIView):
     content_negotiation_class = _FormatNamesExportFormat
 
     @extend_schema(
-        parameters=[_FORMAT_PARAM, OpenApiParameter("file_name", str, description="file name to record")],
-        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            _FORMAT_PARAM,
+            OpenApiParameter("file_name", str, description="file name to record"),
+            OpenApiParameter("name", str, description="the entry's name (default: the dataset slug)"),
+        ],
+        responses={200: DATASET_INFO_SCHEMA},
     )
+    @error_statuses(409)
     def get(self, request, slug: str):
         dataset = selectors.dataset_get(viewer=request.user, slug=slug)
         entry = exports.dataset_info_entry(
             dataset=dataset,
             export_format=_export_format(request),
             file_name=request.query_params.get("file_name", ""),
+            name=request.query_params.get("name", ""),
         )
         return Response(entry)

@@ -14,6 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from arena import selectors, services, uploads
+from arena.api.schema import PAGE_PARAMETERS, paginated
 from arena.api.serializers import (
     DatasetCreateSerializer,
     DatasetPreviewSerializer,
@@ -48,8 +49,9 @@ class DatasetListCreateView(APIView):
             OpenApiParameter("domain", str),
             OpenApiParameter("status", str),
             OpenApiParameter("owner", str),
+            *PAGE_PARAMETERS,
         ],
-        responses=DatasetSerializer(many=True),
+        responses=paginated(DatasetSerializer),
     )
     def get(self, request):
         qs = selectors.dataset_list(
@@ -65,7 +67,10 @@ class DatasetListCreateView(APIView):
         data = DatasetSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
 
-    @extend_schema(request=DatasetCreateSerializer, responses={202: DatasetSerializer, 201: DatasetSerializer})
+    @extend_schema(
+        request=DatasetCreateSerializer,
+        responses={202: DatasetSerializer, 201: DatasetSerializer, 422: DatasetSerializer},
+    )
     def post(self, request):
         serializer = DatasetCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -172,8 +177,8 @@ class DatasetSamplesView(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(
-        parameters=[OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
-        responses=SampleSerializer(many=True),
+        parameters=PAGE_PARAMETERS,
+        responses=paginated(SampleSerializer),
     )
     def get(self, request, slug: str):
         dataset = selectors.dataset_get(viewer=request.user, slug=slug)

@@ -284,6 +284,18 @@ def cmd_lineage(args) -> None:
         _print_json(client.lineage_export(args.slug, depth=args.depth))
 
 
+def dataset_info_name(existing: dict, *, slug: str, export_format: str, file_name: str) -> str:
+    """The entry name for an export in a dataset_info.json: the slug, unless an entry of that name describes
+    another file; then ``<slug>-<format>`` (then ``-2``, ``-3`` ...). The same file keeps its entry."""
+    candidates = [slug, f"{slug}-{export_format}"]
+    candidates += (f"{slug}-{export_format}-{n}" for n in range(2, 10_000))
+    for name in candidates:
+        current = existing.get(name)
+        if current is None or (isinstance(current, dict) and current.get("file_name") == file_name):
+            return name
+    raise ArenaClientError(f"too many entries for {slug} in the dataset_info file")
+
+
 def cmd_export(args) -> None:
     info_path = args.dataset_info
     existing: dict = {}
@@ -304,10 +316,12 @@ def cmd_export(args) -> None:
             entry = client.dataset_info(
                 args.slug, export_format=args.export_format, file_name=os.path.basename(file_name)
             )
-            if os.path.dirname(file_name):
-                for value in entry.values():  # LLaMA-Factory resolves file_name relative to the dataset_info.json dir
-                    value["file_name"] = file_name
-            existing.update(entry)
+            (value,) = entry.values()
+            if os.path.dirname(file_name):  # LLaMA-Factory resolves file_name relative to the dataset_info.json dir
+                value["file_name"] = file_name
+            name = dataset_info_name(existing, slug=args.slug, export_format=args.export_format, file_name=file_name)
+            existing[name] = value  # entries accumulate: another format or file gets its own name
+            print(f"dataset_info entry {name!r} in {info_path}", file=sys.stderr)
             partial = info_path + ".part"
             with open(partial, "w") as handle:
                 json.dump(existing, handle, indent=2, ensure_ascii=False)

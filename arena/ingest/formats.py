@@ -275,6 +275,32 @@ def _role(tag: object, *, roles: dict[str, str], where: str, reader: _Reader) ->
     raise reader.fail(f"{where} has unknown role {ascii(tag)}; expected one of {', '.join(known)}", "unknown_role")
 
 
+def _function_call_turn(turn: dict, *, content_key: str, extras: dict, where: str, reader: _Reader) -> str:
+    """A LLaMA-Factory ``function_call`` turn: its value is the calls' JSON (``{"name", "arguments"}`` or a list).
+
+    Arena's own sharegpt export keeps the OpenAI ``tool_calls`` beside the value (and the turn's text, if
+    any, in ``content``): those are read as they are. Otherwise the value becomes OpenAI ``tool_calls``; a
+    value that is not such JSON stays the turn's text, as before.
+    """
+    if "tool_calls" in extras:
+        return _content_text(turn.get("content") or "", where=where, reader=reader, has_calls=True)
+    value = turn.get(content_key)
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else None
+    except (json.JSONDecodeError, RecursionError):
+        parsed = None
+    calls = parsed if isinstance(parsed, list) else [parsed]
+    if parsed and all(isinstance(c, dict) and isinstance(c.get("name"), str) and set(c) <= {"name", "arguments"} for c in calls):
+        openai = []
+        for call in calls:
+            arguments = call.get("arguments", {})
+            arguments = arguments if isinstance(arguments, str) else canonical_json(arguments)
+            openai.append({"type": "function", "function": {"name": call["name"], "arguments": arguments}})
+        extras["tool_calls"] = reader.json_text(openai, where=f"{where}.{content_key}")
+        return ""
+    return _content_text(value, where=where, reader=reader, has_calls=False)
+
+
 def _from_turns(
     turns: object,
     *,
@@ -299,11 +325,16 @@ def _from_turns(
         if role_key not in turn:
             raise reader.fail(f"{where} has no {role_key!r} key (keys: {sorted(map(str, turn))})", "missing_field")
         role = _role(turn[role_key], roles=roles, where=where, reader=reader)
+        calling = isinstance(turn[role_key], str) and turn[role_key].lower() == "function_call" and role == "assistant"
         for key, value in turn.items():
             if key not in known_turn_keys and value is not None and f"{field_name}[].{key}" not in ignored:
-                ignored.append(f"{field_name}[].{key}")
+                if not (calling and key == "content"):
+                    ignored.append(f"{field_name}[].{key}")
         extras = _turn_extras(turn, where=where, reader=reader)
-        text = _content_text(turn.get(content_key), where=where, reader=reader, has_calls="tool_calls" in extras)
+        if calling:
+            text = _function_call_turn(turn, content_key=content_key, extras=extras, where=where, reader=reader)
+        else:
+            text = _content_text(turn.get(content_key), where=where, reader=reader, has_calls="tool_calls" in extras)
         if role == "system":
             if messages:
                 raise reader.fail(f"{where}: a system message may only open the conversation", "system_mid_conversation")

@@ -1,6 +1,7 @@
 """The genealogy page: embeds the genealogy Dash app (importing it here registers it at startup)."""
 from __future__ import annotations
 
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
 import frontend.dash_apps.genealogy  # noqa: F401  (registers the "genealogy" DjangoDash app)
@@ -26,3 +27,17 @@ def genealogy_page(request):
         initial["depth"] = {"value": int(depth)}
     return render(request, "lineage/genealogy.html", {"initial_arguments": initial or None,
                                                       "preselected": slugs[0] if preselected else ""})
+
+
+def openlineage_facet_schema(request, name: str):
+    """``/openlineage/facets/1-0-0/<Facet>.json``: the JSON schema an Arena facet's ``_schemaURL`` names."""
+    from lineage.openlineage import custom_facet_schema
+
+    try:
+        schema = custom_facet_schema(name)
+    except KeyError:
+        raise Http404(f"no Arena OpenLineage facet {name!r}") from None
+    response = JsonResponse(schema, json_dumps_params={"indent": 2})
+    response["Content-Type"] = "application/schema+json"
+    response["Access-Control-Allow-Origin"] = "*"  # schema registries and validators fetch it cross-origin
+    return response

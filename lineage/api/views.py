@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from arena.errors import InvalidInput, NotFound
 from arena.selectors import dataset_get
+from arena.api.schema import OPENLINEAGE_EVENTS_SCHEMA, PAGE_PARAMETERS, paginated
 from lineage import openlineage, reports, selectors, services
 from lineage.api.serializers import (
     ContaminationScanSerializer,
@@ -68,8 +69,9 @@ class EdgeListCreateView(APIView):
             OpenApiParameter("relation", str),
             OpenApiParameter("origin", str, description="declared or inferred"),
             OpenApiParameter("history", bool, description="include superseded edges"),
+            *PAGE_PARAMETERS,
         ],
-        responses=EdgeSerializer(many=True),
+        responses=paginated(EdgeSerializer),
     )
     def get(self, request):
         params = request.query_params
@@ -172,10 +174,9 @@ class ContaminationItemsView(APIView):
             OpenApiParameter("benchmark", str, description="one benchmark (default: the latest scan of each)"),
             OpenApiParameter("finding", int, description="one scan by id"),
             OpenApiParameter("signal", str, description="ngram or semantic"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGE_PARAMETERS,
         ],
-        responses=dict,
+        responses=paginated(None),
     )
     def get(self, request):
         params = request.query_params
@@ -215,7 +216,7 @@ class ReleaseView(APIView):
 class ExportView(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(parameters=[DATASETS, DEPTH], responses=dict)
+    @extend_schema(parameters=[DATASETS, DEPTH], responses={200: OPENLINEAGE_EVENTS_SCHEMA})
     def get(self, request):
         return Response(
             openlineage.lineage_openlineage_events(

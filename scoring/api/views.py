@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from arena.api.schema import PAGE_PARAMETERS, paginated
 from arena.api.serializers import DatasetSerializer
 from arena.errors import InvalidInput
 from arena.selectors import dataset_get
@@ -41,8 +42,8 @@ class RunListCreateView(APIView):
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
-        parameters=[OpenApiParameter("dataset", str), OpenApiParameter("status", str)],
-        responses=RunSerializer(many=True),
+        parameters=[OpenApiParameter("dataset", str), OpenApiParameter("status", str), *PAGE_PARAMETERS],
+        responses=paginated(RunSerializer),
     )
     def get(self, request):
         slug = request.query_params.get("dataset", "")

@@ -54,7 +54,8 @@ def test_alpaca_export_puts_earlier_turns_in_history(user):
     assert dataset.status == "ready"
     rows = _export(_client(), dataset.slug, "alpaca")
     assert [r["id"] for r in rows] == ["a1", "a2", "a3"]
-    assert rows[0] == {"id": "a1", "instruction": "Add 2 and 2.", "input": "", "output": "4", "history": []}
+    # every row has the same keys (a2 has a system prompt, so every row has "system")
+    assert rows[0] == {"id": "a1", "instruction": "Add 2 and 2.", "input": "", "output": "4", "system": "", "history": []}
     assert rows[1]["history"] == [["Add 2 and 2.", "4"], ["Double it.", "8"]]
     assert rows[1]["instruction"] == "And times 3?" and rows[1]["output"] == "12"
     assert rows[1]["system"] == "You are a calculator."

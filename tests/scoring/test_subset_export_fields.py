@@ -51,5 +51,6 @@ def test_filtered_subset_keeps_system_prompts_and_tool_calls(user):
     assert set(child_records) == {f"r{i}" for i in range(1, 12, 2)}
     for sample_id, record in child_records.items():
         assert record == parent_records[sample_id]  # nothing lost: system, tools, tool_calls, tool results, weight
-        assert record["messages"][0] == {"role": "system", "content": f"System prompt {sample_id[1:]}."}
+        assert record["messages"][0] == {"role": "system", "content": f"System prompt {sample_id[1:]}.", "tool_calls": None,
+                                         "tool_call_id": None, "name": None, "weight": None}  # same keys in every message
         assert record["messages"][2]["tool_calls"][0]["function"]["name"] == "lookup"

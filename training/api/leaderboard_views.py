@@ -90,7 +90,7 @@ class LeaderboardView(APIView):
                              "default: all. `matched` gives the number of rows before the page is cut"),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, format=None):  # noqa: A002 - DRF's name
         leaderboard = selectors.leaderboard_get(

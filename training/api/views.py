@@ -13,6 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from arena.selectors import dataset_get
+from arena.api.schema import PAGE_PARAMETERS, paginated
 from training import benchmark_services, selectors, services
 from training.api.serializers import (
     BaseModelFromJobSerializer,
@@ -42,7 +43,7 @@ class BaseModelListCreateView(APIView):
     def get_permissions(self):
         return [IsAdminUser()] if self.request.method == "POST" else []
 
-    @extend_schema(responses=BaseModelSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=paginated(BaseModelSerializer))
     def get(self, request):
         return _paginate(self, request, selectors.base_model_list(), BaseModelSerializer)
 
@@ -60,7 +61,7 @@ class BaseModelListCreateView(APIView):
 class RecipeListCreateView(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=RecipeSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=paginated(RecipeSerializer))
     def get(self, request):
         return _paginate(self, request, selectors.recipe_list(), RecipeSerializer)
 
@@ -78,7 +79,7 @@ class BenchmarkListCreateView(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(parameters=[OpenApiParameter("domain", str)], responses=BenchmarkSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("domain", str), *PAGE_PARAMETERS], responses=paginated(BenchmarkSerializer))
     def get(self, request):
         return _paginate(self, request, selectors.benchmark_list(domain=request.query_params.get("domain", "")),
                          BenchmarkSerializer)
@@ -116,8 +117,11 @@ class JobListCreateView(_LaunchThrottled, APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(
-        parameters=[OpenApiParameter(name, str) for name in ("status", "dataset", "base_model", "batch", "created_by")],
-        responses=JobSerializer(many=True),
+        parameters=[
+            *(OpenApiParameter(name, str) for name in ("status", "dataset", "base_model", "batch", "created_by")),
+            *PAGE_PARAMETERS,
+        ],
+        responses=paginated(JobSerializer),
     )
     def get(self, request):
         params = request.query_params
@@ -177,8 +181,7 @@ class JobDetailView(APIView):
 class EvalResultItemsView(APIView):
     """What the model answered on each item of one benchmark (paginated); visible to whoever may see the job."""
 
-    @extend_schema(parameters=[OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
-                   responses=EvalItemSerializer(many=True))
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=paginated(EvalItemSerializer))
     def get(self, request, job_id: int, benchmark: str):
         result = selectors.eval_result_get(viewer=request.user, job_id=job_id, benchmark_slug=benchmark)
         paginator = LimitOffsetPagination()
