@@ -63,6 +63,7 @@ PUBLIC = {  # route -> why it holds nothing private
     "api/v1/recipes/": "recipes are shared configuration",
     "api/v1/benchmarks/": "benchmarks are shared configuration",
     "api/v1/benchmark-kinds/": "the benchmark kind registry: code",
+    "openlineage/facets/1-0-0/<str:name>.json": "the JSON schemas of Arena's OpenLineage facets: code, not data",
     "django_plotly_dash/add_stateless_apps": "staff-only POST (frontend/dash_routes.py) creating rows for the app list",
 }
 # django-plotly-dash's own routes: the app shell, its layout, dependency list, assets and component bundles hold no
