@@ -12,7 +12,6 @@ import zstandard
 from arena.ingest.errors import IngestError
 
 FILE_FORMATS = ("jsonl", "json", "parquet", "csv")
-COMPRESSIONS = ("gzip", "zstd")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -27,24 +26,6 @@ class SourceInfo:
     file_format: str
     compression: str  # "" when uncompressed
     compressed_bytes: int
-
-
-class CountingReader(io.RawIOBase):
-    """Counts bytes read through it, for progress and for the decompression guard."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self.inner = inner
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.bytes_read += n
-        return n
 
 
 class BombGuard(io.RawIOBase):
