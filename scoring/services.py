@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from arena.errors import ArenaError, Conflict, Forbidden, InvalidInput, NotFound
+from arena.queueing import enqueue_on_commit
 from arena.exports import samples_export_lines
 from arena.models import Dataset
 from arena.resilience import TRANSIENT_INFRA_ERRORS
@@ -178,11 +179,11 @@ def _chunk(*, run: ScoringRun, group: str, scorers: list[str], start: int, end: 
 
 
 def _enqueue_chunks(*, run: ScoringRun, chunk_ids: list[int]) -> None:
-    """Called after the rows are committed, so a worker on another machine always finds them."""
+    """Sent once the rows are committed, so a worker on another machine always finds them."""
     from scoring.tasks import scoring_chunk_task
 
     for chunk_id in chunk_ids:
-        scoring_chunk_task.delay(chunk_id)
+        enqueue_on_commit(task=scoring_chunk_task, args=[chunk_id])
 
 
 # --- executing a chunk --------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ def _after_chunk_done(*, run_id: int) -> None:
 def _enqueue_finalize(*, run_id: int) -> None:
     from scoring.tasks import scoring_finalize_task
 
-    scoring_finalize_task.delay(run_id)
+    enqueue_on_commit(task=scoring_finalize_task, args=[run_id])
 
 
 # --- finalizing -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from arena.errors import Conflict, Forbidden, InvalidInput
+from arena.queueing import enqueue_on_commit
 from arena.models import Dataset
 from arena.storage import delete_quietly, job_work_dir
 from training.job_runner import TERMINAL
@@ -125,11 +126,11 @@ def config_hash(*, dataset: Dataset | None, base_model: BaseModel, recipe: Recip
 def _enqueue(job: Job) -> None:
     from training.tasks import job_run_task
 
-    def send() -> None:
-        result = job_run_task.delay(job.pk)
-        Job.objects.filter(pk=job.pk, task_id="").update(task_id=result.id or "")
-
-    transaction.on_commit(send)
+    enqueue_on_commit(
+        task=job_run_task,
+        args=[job.pk],
+        on_sent=lambda task_id: Job.objects.filter(pk=job.pk, task_id="").update(task_id=task_id),
+    )
 
 
 def _validate_seed(seed) -> int:
