@@ -235,3 +235,38 @@ def dataset_storage_paths(*, dataset_id: int) -> list[str]:
     for _owner, provider in sorted(_PATH_PROVIDERS.items()):
         paths.extend(provider(dataset_id))
     return list(dict.fromkeys(paths))
+
+
+# --- the model cache (outside Django storage: converted model weights, shared by every app on one machine) ----
+
+
+def model_cache_dir() -> Path:
+    """``ARENA_MODEL_CACHE``: where packaged models are converted once into plain Hugging Face directories."""
+    return Path(settings.ARENA_MODEL_CACHE)
+
+
+def converted_model_dir(*, source_stem: str, digest: str) -> Path:
+    """The directory a model file (e.g. a GGUF) is converted into, keyed by the file's content digest."""
+    return model_cache_dir() / f"{source_stem}-{digest[:12]}"
+
+
+@contextlib.contextmanager
+def model_cache_staging(*, target: Path) -> Iterator[Path]:
+    """A fresh staging directory next to ``target`` (same filesystem, so publishing is a rename); removed
+    afterwards whatever happens."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def model_cache_publish(*, staging: Path, target: Path) -> None:
+    """Atomically rename a fully written ``staging`` directory to ``target``; losing the race to another worker
+    that published the same target first is fine."""
+    try:
+        os.rename(staging, target)
+    except OSError:
+        if not (target / "config.json").is_file():  # not a lost race with another worker: a real failure
+            raise

@@ -217,9 +217,9 @@ def _environment(*, use_cpu: bool) -> dict:
 
 
 def _use_cpu() -> bool:
-    from training.model_loading import pick_device
+    from arena.model_loading.device import resolve_device
 
-    return pick_device().type == "cpu"
+    return resolve_device().type == "cpu"
 
 
 def _should_stop(job_id: int):
@@ -233,7 +233,7 @@ def _execute(job: Job, reporter: JobReporter) -> None:
     from training.engine.sft import TrainSpec, train_model
     from training.evaluation.runner import evaluate_benchmark
     from training.flops import gpu_peak_flops
-    from training.model_loading import load_model_and_tokenizer, parameter_count
+    from arena.model_loading.base_models import load_model_and_tokenizer, parameter_count
 
     use_cpu = _use_cpu()
     if use_cpu:

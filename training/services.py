@@ -28,7 +28,7 @@ from arena.queueing import enqueue_on_commit
 from arena.models import Dataset
 from arena.storage import delete_quietly, job_work_dir
 from training.job_runner import TERMINAL
-from training.model_loading import base_model_check, build_tiny_tokenizer
+from arena.model_loading.base_models import base_model_check, build_tiny_tokenizer
 from training.models import BaseModel, Benchmark, Job, Recipe
 from training.recipes import RECIPE_FIELDS, recipe_fields_check, recipe_validate, recipe_values  # noqa: F401
 from training.selectors import job_may_control
@@ -61,9 +61,9 @@ def base_model_create(*, name: str, path: str, revision: str = "", description: 
     spec = base_model_check(path=path)
     parameter_count = None
     if spec.kind == "tiny":
-        from training.model_loading import _build_tiny_model, parameter_count as count
+        from arena.model_loading.base_models import build_tiny_model, parameter_count as count
 
-        parameter_count = count(_build_tiny_model(spec.tiny_config, build_tiny_tokenizer()))
+        parameter_count = count(build_tiny_model(spec.tiny_config, build_tiny_tokenizer()))
     return BaseModel.objects.create(
         name=name, slug=_unique(BaseModel, name), path=path.strip(), revision=revision, description=description,
         parameter_count=parameter_count,

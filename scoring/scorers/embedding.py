@@ -24,13 +24,8 @@ import torch
 
 from arena.errors import InvalidInput
 from arena.storage import tmp_dir
-from scoring.local_models import (
-    LoadedEmbedder,
-    check_model_dir,
-    embed_texts,
-    embedder_identity,
-    load_sentence_embedder,
-)
+from arena.model_loading.loaders import LoadedEmbedder, embed_texts, embedder_identity, load_sentence_embedder
+from arena.model_loading.locate import check_model_dir
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, int_option, register
 
 ROW_BLOCK = 4096

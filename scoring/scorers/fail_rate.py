@@ -27,7 +27,7 @@ import torch
 
 from arena.errors import InvalidInput
 from arena.code_sandbox import require_code_execution, run_python
-from scoring.local_models import LoadedCausalLM
+from arena.model_loading.loaders import LoadedCausalLM
 from scoring.scorers.base import SampleText, ScorerMeta, int_option, register
 from scoring.scorers.perplexity import LanguageModelScorer
 from scoring.scorers.prompted_rating import render_prompt_ids

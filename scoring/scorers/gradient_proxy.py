@@ -20,7 +20,8 @@ from collections.abc import Sequence
 import torch
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedProxy, causal_lm_identity, check_model_dir, load_lora_proxy
+from arena.model_loading.loaders import LoadedProxy, causal_lm_identity, load_lora_proxy
+from arena.model_loading.locate import check_model_dir
 from scoring.scorers.base import SampleText, Scorer, int_option
 from scoring.scorers.perplexity import ScoredSequence, scored_sequence
 

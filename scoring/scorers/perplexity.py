@@ -33,7 +33,8 @@ from typing import Literal
 import torch
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedCausalLM, causal_lm_identity, check_model_dir, load_causal_lm
+from arena.model_loading.loaders import LoadedCausalLM, causal_lm_identity, load_causal_lm
+from arena.model_loading.locate import check_model_dir
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
 
 Kind = Literal["qa", "a"]

@@ -28,7 +28,7 @@ from dataclasses import replace
 import torch
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedCausalLM
+from arena.model_loading.loaders import LoadedCausalLM
 from scoring.scorers.base import SampleText, ScorerMeta, register
 from scoring.scorers.perplexity import (
     LanguageModelScorer,

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import torch
 
 from arena.errors import InvalidInput
-from scoring.local_models import LoadedClassifier, check_model_dir, classifier_identity, load_sequence_classifier
+from arena.model_loading.loaders import LoadedClassifier, classifier_identity, load_sequence_classifier
+from arena.model_loading.locate import check_model_dir
 from scoring.scorers.base import Scorer, int_option
 
 
