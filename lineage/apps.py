@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 def _dataset_paths(dataset_id: int) -> list[str]:
-    from lineage.overlap_index import rep_file_name, signature_file_name
+    from arena.storage import rep_file_name, signature_file_name
 
     signature = signature_file_name(dataset_id)
     return [signature, rep_file_name(signature)]

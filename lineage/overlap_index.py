@@ -28,7 +28,7 @@ from django.db import connection, transaction
 
 from arena.errors import InvalidInput
 from arena.models import Dataset
-from arena.storage import iter_batches, local_copy, store_file, temporary_path
+from arena.storage import iter_batches, local_copy, rep_file_name, signature_file_name, store_file, temporary_path
 from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, signature_digest, signatures
 from lineage.models import DatasetOverlap, DatasetSignature, LshBucket
 from lineage.text import sample_text
@@ -36,14 +36,6 @@ from lineage.text import sample_text
 BATCH_ROWS = 2000
 PROBE_SAMPLES = 5000  # own samples per probe query (x bands keys)
 MAX_MATCHES_PER_KEY = 100_000
-
-
-def signature_file_name(dataset_id: int) -> str:
-    return f"datasets/{dataset_id}/lineage-minhash-sig.npy"
-
-
-def rep_file_name(signature_file: str) -> str:
-    return signature_file.replace("-sig.npy", "-rep.npy")
 
 
 def iter_sample_texts(dataset: Dataset, *, batch_rows: int = BATCH_ROWS) -> Iterator[list[str]]:

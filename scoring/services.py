@@ -23,12 +23,19 @@ from arena.queueing import enqueue_on_commit
 from arena.exports import samples_export_lines
 from arena.models import Dataset
 from arena.resilience import TRANSIENT_INFRA_ERRORS
-from arena.storage import delete_quietly, iter_batches, open_parquet, temporary_path
+from arena.storage import (
+    chunk_output_name,
+    delete_quietly,
+    iter_batches,
+    open_parquet,
+    reduced_output_name,
+    run_scores_name,
+    temporary_path,
+)
 from scoring import chunk_scoring
 from scoring.aggregate_stats import column_stats
 from scoring.merge import merge_scores
 from scoring.models import ScoreAggregate, ScoringChunk, ScoringRun
-from scoring.score_files import chunk_output_name, reduced_output_name, run_scores_name
 from scoring.score_filters import ScoreFilter, filter_mask, parse_filters
 from scoring.scorers.base import Scorer, build_scorer
 

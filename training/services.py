@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import uuid
 from collections.abc import Iterable
 
@@ -26,7 +25,7 @@ from django.utils.text import slugify
 from arena.errors import Conflict, Forbidden, InvalidInput
 from arena.queueing import enqueue_on_commit
 from arena.models import Dataset
-from arena.storage import delete_quietly, job_work_dir
+from arena.storage import delete_job_work, delete_quietly
 from training.job_runner import TERMINAL
 from arena.model_loading.base_models import base_model_check, build_tiny_tokenizer
 from training.models import BaseModel, Benchmark, Job, Recipe
@@ -222,7 +221,7 @@ def job_retry(*, job: Job, user) -> Job:
     if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
         raise Conflict(f"only failed or cancelled jobs can be retried; job {job.pk} is {job.status}")
     _check_launch(dataset=job.dataset, base_model=job.base_model, recipe=job.recipe, benchmarks=list(job.benchmarks.all()))
-    shutil.rmtree(job_work_dir(job.pk), ignore_errors=True)
+    delete_job_work(job.pk)
     with transaction.atomic():
         stale = list(job.results.values_list("items_file", flat=True))
         job.results.all().delete()
