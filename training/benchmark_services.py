@@ -16,7 +16,8 @@ from django.db import transaction
 from arena.errors import InvalidInput
 from arena.storage import benchmark_items_name, delete_quietly, store_file, stream_upload_to_path, temporary_path
 from training.benchmark_items import SUFFIXES, check_items, write_items
-from training.evaluation.kinds.base import DOMAINS, kind_get
+from arena.domains import BENCHMARK_DOMAINS as DOMAINS
+from training.evaluation.kinds.base import kind_get
 from training.models import Benchmark
 from training.services import _unique as unique_slug
 

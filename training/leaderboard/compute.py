@@ -28,10 +28,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Sum
 
+from arena.domains import BENCHMARK_DOMAINS
 from training.leaderboard import stats
 from training.models import BaseModel, Benchmark, EvalResult, Job
 
-DOMAINS: tuple[str, ...] = tuple(Benchmark.Domain.values)
+DOMAINS: tuple[str, ...] = BENCHMARK_DOMAINS  # the one vocabulary: arena.domains
 KEYS: tuple[str, ...] = ("overall", *DOMAINS)
 CACHE_PREFIX = "arena:leaderboard:v1"
 CACHE_SECONDS = 24 * 3600
