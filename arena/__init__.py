@@ -2,7 +2,7 @@
 
 The package is both the Django project (settings, urls, celery app) and the
 dataset registry app (models, ingest, services, selectors, API).
-"""
-from arena.celery import app as celery_app
 
-__all__ = ["celery_app"]
+Nothing is imported here on purpose: ``arena.client`` (the HTTP-only CLI) must load without Django or Celery.
+Django processes load the Celery app in ``ArenaConfig.ready()``; ``celery -A arena`` finds ``arena.celery.app``.
+"""

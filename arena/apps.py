@@ -10,6 +10,7 @@ class ArenaConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import pre_save
 
+        from arena import celery as _celery_app  # noqa: F401  (the Celery app: ``shared_task``s bind to it)
         from arena import checks  # noqa: F401  (registers the deployment checks)
         from arena.api_tokens import revoke_tokens_on_password_change
 

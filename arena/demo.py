@@ -92,7 +92,7 @@ def _score_all(*, owner, plan: DemoPlan, datasets: list[Dataset], scorer_names: 
 def _diverse_subset(*, owner, parent: Dataset, say: Say) -> Dataset:
     """Export the more diverse half of ``parent`` (kNN distance at or above its median): a 'filtered from' child."""
     from scoring.selectors import dataset_score_summary
-    from scoring.services import scores_export_subset
+    from scoring.subset_services import scores_export_subset
 
     existing = Dataset.objects.filter(owner=owner, name=DIVERSE_NAME).exclude(status=Dataset.Status.FAILED).first()
     if existing:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 
 from arena.errors import Conflict, InvalidInput
 from arena.models import Dataset
+from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.schema import OPTIONAL_MESSAGE_FIELDS
 from arena.storage import iter_batches, open_parquet
 
-EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
+EXPORT_FORMATS = SAMPLE_FORMATS  # every sample format Arena reads it also writes (arena/ingest/sample_formats/)
 
 SHAREGPT_TAGS = {"user": "human", "assistant": "gpt", "tool": "observation", "system": "system"}
 

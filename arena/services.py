@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from arena.domains import DEFAULT_DOMAINS
 from arena.errors import Forbidden, InvalidInput
+from arena.queueing import enqueue_on_commit
 from arena.ingest.errors import IngestError
 from arena.ingest.pipeline import ingest_file
 from arena.ingest.repair import DEFAULT_POLICY
@@ -164,12 +165,14 @@ def _declare_parents(*, dataset: Dataset, parents: list[ParentSpec], created_by)
 
 
 def _enqueue_ingest(dataset: Dataset) -> None:
-    """Queue the ingest. Called after the registering transaction committed, so a worker sees the row."""
+    """Queue the ingest once the registering transaction (and any outer one) commits, so a worker sees the row."""
     from arena.tasks import dataset_ingest_task
 
-    result = dataset_ingest_task.delay(dataset.pk)
-    dataset.task_id = result.id or ""
-    Dataset.objects.filter(pk=dataset.pk).update(task_id=dataset.task_id)
+    def record(task_id: str) -> None:
+        dataset.task_id = task_id
+        Dataset.objects.filter(pk=dataset.pk).update(task_id=task_id)
+
+    enqueue_on_commit(task=dataset_ingest_task, args=[dataset.pk], on_sent=record)
 
 
 def _fail(dataset: Dataset, message: str) -> None:

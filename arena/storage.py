@@ -1,7 +1,10 @@
 """Where bulk files live: Django's default storage (local disk by default, S3-compatible at scale).
 
 Everything that reads or writes dataset files goes through these helpers, so
-switching the storage backend touches nothing else.
+switching the storage backend touches nothing else. This module is also the storage layout: every storage name
+(samples, rejects, uploads, score files, lineage signatures, benchmark and evaluation item files, job checkpoints
+and logs, kept weights) and every local directory Arena writes (the model cache) is named here and nowhere else,
+and deleting them goes through the ``delete_*`` functions here.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -239,11 +243,100 @@ def job_weights_name(job_id: int) -> str:
 
 
 def job_work_dir(job_id: int) -> Path:
+    """The local directory of a job's working files (training engines write to a local filesystem)."""
     return Path(settings.ARENA_STORAGE) / job_work_name(job_id)
+
+
+def job_checkpoint_dir(job_id: int) -> Path:
+    """Where a running job's trainer writes its checkpoints (resumed from after a crash, removed at the end)."""
+    return job_work_dir(job_id) / "checkpoints"
+
+
+def job_log_path(job_id: int) -> Path:
+    """The job's ``train.log``: the engines' and launcher's own output."""
+    return job_work_dir(job_id) / "train.log"
 
 
 def job_weights_dir(job_id: int) -> Path:
     return Path(settings.ARENA_STORAGE) / job_weights_name(job_id)
+
+
+def delete_local_tree(path: str | os.PathLike) -> None:
+    """Remove a local directory Arena wrote under ``ARENA_STORAGE`` (a job's work dir, checkpoints or kept weights).
+    Refuses anything outside it: a stored path from the database can never make Arena delete elsewhere."""
+    if not str(path):
+        return
+    root = os.path.realpath(settings.ARENA_STORAGE)
+    target = os.path.realpath(path)
+    if not target.startswith(root + os.sep):
+        raise ValueError(f"refusing to delete {target}: it is not under ARENA_STORAGE ({root})")
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def delete_job_work(job_id: int) -> None:
+    """Everything a job wrote while running (checkpoints, log): it starts over."""
+    delete_local_tree(job_work_dir(job_id))
+
+
+def delete_job_checkpoints(job_id: int) -> None:
+    delete_local_tree(job_checkpoint_dir(job_id))
+
+
+def delete_job_weights(job_id: int) -> None:
+    delete_local_tree(job_weights_dir(job_id))
+
+
+# scoring: every score file of a dataset lives under ``scores/<dataset>/`` (declared to the deletion service)
+def dataset_scores_dir(*, dataset_id: int) -> str:
+    return f"scores/{dataset_id}/"
+
+
+def chunk_output_name(*, dataset_id: int, run_id: int, group: str, start: int) -> str:
+    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/chunks/{group}-{start:012d}.parquet"
+
+
+def reduced_output_name(*, dataset_id: int, run_id: int, group: str) -> str:
+    """Per-sample scores of a vector_chunks scorer, written at finalize from its vector chunks."""
+    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/chunks/{group}-reduced.parquet"
+
+
+def run_scores_name(*, dataset_id: int, run_id: int) -> str:
+    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/scores.parquet"
+
+
+# lineage: a dataset's MinHash signatures and their representative rows
+def signature_file_name(dataset_id: int) -> str:
+    return f"datasets/{dataset_id}/lineage-minhash-sig.npy"
+
+
+def rep_file_name(signature_file: str) -> str:
+    return signature_file.replace("-sig.npy", "-rep.npy")
+
+
+def bands_file_name(dataset_id: int) -> str:
+    """The first part of a dataset's sorted LSH band keys (lineage/overlap_index.py)."""
+    return f"datasets/{dataset_id}/lineage-lsh-keys.npy"
+
+
+def bands_part_names(bands_file: str, parts: int) -> list[str]:
+    """The key files of a band file's ``parts`` parts (the first is ``bands_file`` itself)."""
+    return [bands_file if p == 0 else bands_file.replace("-keys.npy", f"-keys-{p}.npy") for p in range(parts)]
+
+
+def bands_idx_file_name(bands_part: str) -> str:
+    """The sample indexes that go with one band-key part."""
+    return bands_part.replace("lineage-lsh-keys", "lineage-lsh-idx")
+
+
+# training: benchmark items and per-evaluation item outputs
+def benchmark_items_name(*, slug: str, suffix: str) -> str:
+    """A benchmark's normalised items file (``suffix`` ".parquet" or ".jsonl")."""
+    return f"benchmarks/{slug}/items{suffix}"
+
+
+def eval_items_name() -> str:
+    """A fresh name for one evaluation's per-item outputs."""
+    return f"evaluations/{uuid.uuid4().hex}/items.parquet"
 
 
 def register_dataset_paths(owner: str, provider: DatasetPathProvider) -> None:
@@ -266,3 +359,38 @@ def dataset_storage_paths(*, dataset_id: int) -> list[str]:
     for _owner, provider in sorted(_PATH_PROVIDERS.items()):
         paths.extend(provider(dataset_id))
     return list(dict.fromkeys(paths))
+
+
+# --- the model cache (outside Django storage: converted model weights, shared by every app on one machine) ----
+
+
+def model_cache_dir() -> Path:
+    """``ARENA_MODEL_CACHE``: where packaged models are converted once into plain Hugging Face directories."""
+    return Path(settings.ARENA_MODEL_CACHE)
+
+
+def converted_model_dir(*, source_stem: str, digest: str) -> Path:
+    """The directory a model file (e.g. a GGUF) is converted into, keyed by the file's content digest."""
+    return model_cache_dir() / f"{source_stem}-{digest[:12]}"
+
+
+@contextlib.contextmanager
+def model_cache_staging(*, target: Path) -> Iterator[Path]:
+    """A fresh staging directory next to ``target`` (same filesystem, so publishing is a rename); removed
+    afterwards whatever happens."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def model_cache_publish(*, staging: Path, target: Path) -> None:
+    """Atomically rename a fully written ``staging`` directory to ``target``; losing the race to another worker
+    that published the same target first is fine."""
+    try:
+        os.rename(staging, target)
+    except OSError:
+        if not (target / "config.json").is_file():  # not a lost race with another worker: a real failure
+            raise

@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 
 from arena.leases import lease_cutoff
 from arena.models import Dataset
+from arena.queueing import enqueue_on_commit
 from arena.resilience import BROKER_WAIT_PREFIX, notes_apply_failures
 from arena.storage import delete_quietly
 
@@ -50,12 +51,13 @@ def sweep_stale_work() -> dict:
 
 
 def requeue_rows(*, queryset, reset: dict, send) -> int:
-    """Reset each row of ``queryset`` with ``reset`` (only if it still matches) and ``send(pk)`` after commit."""
+    """Reset each row of ``queryset`` with ``reset`` (only if it still matches) and ``send(pk)``: each ``send``
+    enqueues through ``enqueue_on_commit``, so the task leaves once the reset is committed."""
     count = 0
     for pk in list(queryset.values_list("pk", flat=True)[:NOTE_SCAN_LIMIT]):
         with transaction.atomic():
             if queryset.filter(pk=pk).update(heartbeat_at=None, waiting="", **reset) == 1:
-                transaction.on_commit(lambda pk=pk: send(pk))
+                send(pk)
                 count += 1
     return count
 
@@ -76,8 +78,9 @@ def infra_failures_apply(*, queryset, cutoff, fail_path: str) -> int:
 def _send_ingest(pk: int) -> None:
     from arena.tasks import dataset_ingest_task
 
-    result = dataset_ingest_task.delay(pk)
-    Dataset.objects.filter(pk=pk).update(task_id=result.id or "")
+    enqueue_on_commit(
+        task=dataset_ingest_task, args=[pk], on_sent=lambda task_id: Dataset.objects.filter(pk=pk).update(task_id=task_id)
+    )
 
 
 def datasets_sweep(*, cutoff) -> dict:

@@ -32,7 +32,8 @@ import torch  # noqa: E402
 from training.demo.benchmarks import demo_benchmarks  # noqa: E402
 from training.evaluation.harness import language_model, run_task, task_spec  # noqa: E402
 from training.evaluation.kinds.base import TaskOptions, kind_get  # noqa: E402
-from training.model_loading import load_model_and_tokenizer, smollm2_gguf_path  # noqa: E402
+from arena.model_loading.base_models import load_model_and_tokenizer  # noqa: E402
+from arena.model_loading.locate import smollm2_gguf_path  # noqa: E402
 
 
 def run(*, model, tokenizer, kind_name: str, metric: str, items: list[dict], max_gen_toks: int, batch_size: int) -> dict:
@@ -65,7 +66,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     started = time.perf_counter()
-    model, tokenizer = load_model_and_tokenizer(path="gguf:" + smollm2_gguf_path(), device=device)
+    model, tokenizer = load_model_and_tokenizer(path=f"gguf:{smollm2_gguf_path()}", device=device)
     model.eval()
     print(f"SmolLM2-135M-Instruct on {device} ({args.threads} thread(s)), loaded in {time.perf_counter() - started:.1f}s; "
           f"lm-eval batch size {args.batch_size}, {args.items} items per task")

@@ -65,7 +65,8 @@ def classifier_dirs(directory: Path) -> dict[str, Path]:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from scoring.local_models import default_embedder_path, resolve_causal_lm_source
+    from arena.model_loading.locate import default_embedder_path
+    from arena.model_loading.loaders import resolve_causal_lm_source
 
     out = {}
     for name, source, labels in (
@@ -122,7 +123,7 @@ def family_throughput(
     django.setup()
     from django.conf import settings
 
-    from scoring.local_models import resolve_device
+    from arena.model_loading.device import resolve_device
     from scoring.scorers.base import build_scorer
     from scoring.scorers.perplexity import clear_loss_cache
 

@@ -51,7 +51,7 @@ def peak_rss_mib() -> float:
 
 
 def bench_language_model(*, samples, batch_size: int, max_length: int) -> None:
-    from scoring.local_models import load_causal_lm
+    from arena.model_loading.loaders import load_causal_lm
     from scoring.scorers.base import build_scorer
     from scoring.scorers.perplexity import clear_loss_cache, scored_sequence
 
@@ -89,7 +89,7 @@ def bench_language_model(*, samples, batch_size: int, max_length: int) -> None:
 
 
 def bench_embeddings(*, texts_count: int, knn_samples: int) -> None:
-    from scoring.local_models import embed_texts, load_sentence_embedder
+    from arena.model_loading.loaders import embed_texts, load_sentence_embedder
     from scoring.scorers.base import build_scorer
 
     embedder = load_sentence_embedder()
@@ -143,7 +143,7 @@ def main() -> None:
     import torch
 
     django.setup()
-    from scoring.local_models import resolve_device
+    from arena.model_loading.device import resolve_device
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -34,7 +34,7 @@ def main() -> None:
     from django.conf import settings
 
     from training.demo.services import TINY_BASE_CONFIG
-    from training.model_loading import smollm2_gguf_path
+    from arena.model_loading.locate import smollm2_gguf_path
 
     settings.ARENA_DEVICE = "cpu"
     torch.set_num_threads(args.threads)
@@ -50,7 +50,7 @@ def main() -> None:
         return
     gpu_check.sft_throughput(
         label="[CPU] SmolLM2-135M-Instruct (GGUF weights), LoRA r16 all-linear, batch 2 x 256 tokens",
-        model_dir="gguf:" + smollm2_gguf_path(), samples=samples, seq=256, batch=2, steps=args.steps or 4, warmup=1,
+        model_dir=f"gguf:{smollm2_gguf_path()}", samples=samples, seq=256, batch=2, steps=args.steps or 4, warmup=1,
         use_cpu=True, peak=None, method="lora", packing=True)
 
 

@@ -58,7 +58,7 @@ def build_model_dir(*, config: dict, directory: Path, device) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from training.model_loading import build_tiny_tokenizer
+    from arena.model_loading.base_models import build_tiny_tokenizer
 
     tokenizer = build_tiny_tokenizer()
     llama = LlamaConfig(**config, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,

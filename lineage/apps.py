@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 def _dataset_paths(dataset_id: int) -> list[str]:
-    from lineage.overlap_index import bands_file_name, bands_idx_file_name, rep_file_name, signature_file_name
+    from arena.storage import bands_file_name, bands_idx_file_name, rep_file_name, signature_file_name
 
     signature, bands = signature_file_name(dataset_id), bands_file_name(dataset_id)
     return [signature, rep_file_name(signature), bands, bands_idx_file_name(bands)]

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from arena.errors import Forbidden, InvalidInput
+from arena.queueing import enqueue_on_commit
 from arena.models import Dataset
 from lineage.contamination import MAX_EXAMPLES, benchmark_ngrams, scan_dataset
 from lineage.models import ContaminationFinding, ContaminationHit
@@ -44,12 +45,14 @@ def contamination_scan_request(
             for b in benchmarks
         ]
 
-        def enqueue() -> None:
-            for finding in findings:
-                result = contamination_scan_task.delay(finding.pk)
-                ContaminationFinding.objects.filter(pk=finding.pk).update(task_id=result.id or "")
-
-        transaction.on_commit(enqueue)
+        for finding in findings:
+            enqueue_on_commit(
+                task=contamination_scan_task,
+                args=[finding.pk],
+                on_sent=lambda task_id, pk=finding.pk: ContaminationFinding.objects.filter(pk=pk).update(
+                    task_id=task_id
+                ),
+            )
     return findings
 
 

@@ -31,7 +31,17 @@ from django.db import transaction
 
 from arena.errors import InvalidInput
 from arena.models import Dataset
-from arena.storage import iter_batches, local_copy, store_file, temporary_path
+from arena.storage import (
+    bands_file_name,
+    bands_idx_file_name,
+    bands_part_names,
+    iter_batches,
+    local_copy,
+    rep_file_name,
+    signature_file_name,
+    store_file,
+    temporary_path,
+)
 from lineage.minhash import EMPTY_SLOT, MinHashParams, band_keys, estimated_jaccard, signature_digest, signatures
 from lineage.models import DatasetOverlap, DatasetSignature
 from lineage.text import sample_text
@@ -40,14 +50,6 @@ BATCH_ROWS = 2000
 PROBE_SAMPLES = 50_000  # own samples whose band keys are matched at once (x bands keys; about 40 MB)
 MAX_MATCHES_PER_KEY = 100_000
 BAND_PART_SAMPLES = 500_000  # samples per sorted part of a band file: bounds the memory of sorting it
-
-
-def signature_file_name(dataset_id: int) -> str:
-    return f"datasets/{dataset_id}/lineage-minhash-sig.npy"
-
-
-def rep_file_name(signature_file: str) -> str:
-    return signature_file.replace("-sig.npy", "-rep.npy")
 
 
 def iter_sample_texts(dataset: Dataset, *, batch_rows: int = BATCH_ROWS) -> Iterator[list[str]]:
@@ -87,19 +89,6 @@ def open_signatures(signature_file: str) -> Iterator[tuple[np.ndarray, np.ndarra
     """Memory-mapped (sig, rep) arrays of a stored signature file."""
     with local_copy(signature_file, suffix=".npy") as sig_path, local_copy(rep_file_name(signature_file), suffix=".npy") as rep_path:
         yield np.load(sig_path, mmap_mode="r"), np.load(rep_path, mmap_mode="r")
-
-
-def bands_file_name(dataset_id: int) -> str:
-    return f"datasets/{dataset_id}/lineage-lsh-keys.npy"
-
-
-def bands_part_names(bands_file: str, parts: int) -> list[str]:
-    """The key files of a band file's ``parts`` parts (the first is ``bands_file`` itself)."""
-    return [bands_file if p == 0 else bands_file.replace("-keys.npy", f"-keys-{p}.npy") for p in range(parts)]
-
-
-def bands_idx_file_name(bands_part: str) -> str:
-    return bands_part.replace("lineage-lsh-keys", "lineage-lsh-idx")
 
 
 def write_bands_file(*, dataset_id: int, signature_file: str, params: MinHashParams) -> tuple[str, int]:

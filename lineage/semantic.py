@@ -6,7 +6,7 @@ similar to another item that the sample does copy. The threshold was calibrated 
 (``bench/bench_lineage_truth.py --calibrate`` prints recall for light and heavy paraphrases and the false
 positive rate on same-domain non-paraphrases); see docs/lineage.md.
 
-The embedder is loaded through ``scoring.local_models`` (the one module that loads models).
+The embedder is loaded through ``arena.model_loading`` (the one module that loads models).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class SemanticIndex:
     identity: dict
 
     def similarities(self, queries: Sequence[str]) -> np.ndarray:
-        from scoring.local_models import embed_texts
+        from arena.model_loading.loaders import embed_texts
 
         if not len(queries):
             return np.zeros((0, self.item_vectors.shape[0]), dtype=np.float32)
@@ -47,7 +47,7 @@ class SemanticIndex:
 
 def semantic_index(*, prompts: Sequence[str], threshold: float = SEMANTIC_THRESHOLD, model_path: str = "") -> SemanticIndex:
     """Embed the benchmark's item prompts with the sentence embedder (all-MiniLM-L6-v2 by default)."""
-    from scoring.local_models import embed_texts, load_sentence_embedder
+    from arena.model_loading.loaders import embed_texts, load_sentence_embedder
 
     embedder = load_sentence_embedder(model_path=model_path)
     vectors = embed_texts(embedder=embedder, texts=list(prompts)) if prompts else np.zeros((0, 384), dtype=np.float32)

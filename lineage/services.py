@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from arena.errors import ArenaError, Forbidden, InvalidInput
+from arena.queueing import enqueue_on_commit
 from arena.models import Dataset
 from arena.permissions import dataset_can_edit, dataset_can_view, dataset_in_owner_scope, dataset_visible_queryset
 from arena.storage import stored_size
@@ -154,11 +155,11 @@ def dataset_index_enqueue(*, dataset: Dataset) -> None:
         dataset=dataset, defaults={"status": DatasetSignature.Status.QUEUED, "error": ""}
     )
 
-    def enqueue() -> None:
-        result = dataset_overlap_index_task.delay(dataset.pk)
-        DatasetSignature.objects.filter(dataset=dataset).update(task_id=result.id or "")
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(
+        task=dataset_overlap_index_task,
+        args=[dataset.pk],
+        on_sent=lambda task_id: DatasetSignature.objects.filter(dataset=dataset).update(task_id=task_id),
+    )
 
 
 def dataset_overlap_index(

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 def _dataset_paths(dataset_id: int) -> list[str]:
-    from scoring.score_files import dataset_scores_dir
+    from arena.storage import dataset_scores_dir
 
     return [dataset_scores_dir(dataset_id=dataset_id)]
 

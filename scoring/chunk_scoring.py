@@ -1,4 +1,4 @@
-"""Run scorers over one chunk and write its output. Called by ``scoring.services.scoring_chunk_execute``.
+"""Run scorers over one chunk and write its output. Called by ``scoring.chunk_services.scoring_chunk_execute``.
 
 Each function writes to a local temp file and stores the result under the chunk's fixed output name
 in one step, so re-running a chunk (a redelivered task, a resume) overwrites the same file: no sample

@@ -31,24 +31,6 @@ def scores_schema(scorers: list[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def dataset_scores_dir(*, dataset_id: int) -> str:
-    """Every score file of a dataset lives under this prefix (declared to the dataset deletion service)."""
-    return f"scores/{dataset_id}/"
-
-
-def chunk_output_name(*, dataset_id: int, run_id: int, group: str, start: int) -> str:
-    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/chunks/{group}-{start:012d}.parquet"
-
-
-def reduced_output_name(*, dataset_id: int, run_id: int, group: str) -> str:
-    """Per-sample scores of a vector_chunks scorer, written at finalize from its vector chunks."""
-    return f"scores/{dataset_id}/run-{run_id}/chunks/{group}-reduced.parquet"
-
-
-def run_scores_name(*, dataset_id: int, run_id: int) -> str:
-    return f"{dataset_scores_dir(dataset_id=dataset_id)}run-{run_id}/scores.parquet"
-
-
 class ScoresWriter:
     """Write a scores Parquet to a local temp file batch by batch, then store it under its name in one step,
     so a reader (or a re-run of the same chunk) never sees a half-written file."""

@@ -6,6 +6,7 @@ import logging
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
+from arena.queueing import enqueue_on_commit
 from arena.sweeps import broker_waiting, infra_failures_apply, requeue_rows
 from scoring.models import ScoringChunk, ScoringRun
 
@@ -19,13 +20,13 @@ RUN_FINALIZING = Q(status=ScoringRun.Status.FINALIZING)
 def _send_chunk(pk: int) -> None:
     from scoring.tasks import scoring_chunk_task
 
-    scoring_chunk_task.delay(pk)
+    enqueue_on_commit(task=scoring_chunk_task, args=[pk])
 
 
 def _send_finalize(pk: int) -> None:
     from scoring.tasks import scoring_finalize_task
 
-    scoring_finalize_task.delay(pk)
+    enqueue_on_commit(task=scoring_finalize_task, args=[pk])
 
 
 def _orphaned_finalizes(*, cutoff):

@@ -21,7 +21,7 @@ from arena.resilience import ResilientTask
 def scoring_chunk_task(chunk_id: int) -> dict:
     from arena.leases import lease_held
     from scoring.models import ScoringChunk
-    from scoring.services import scoring_chunk_execute
+    from scoring.chunk_services import scoring_chunk_execute
     from scoring.sweeps import CHUNK_ACTIVE
 
     with lease_held(model=ScoringChunk, pk=chunk_id, active=CHUNK_ACTIVE) as held:
@@ -40,7 +40,7 @@ def scoring_chunk_task(chunk_id: int) -> dict:
 def scoring_finalize_task(run_id: int) -> dict:
     from arena.leases import lease_held
     from scoring.models import ScoringRun
-    from scoring.services import scoring_run_finalize
+    from scoring.chunk_services import scoring_run_finalize
     from scoring.sweeps import RUN_FINALIZING
 
     with lease_held(model=ScoringRun, pk=run_id, active=RUN_FINALIZING) as held:

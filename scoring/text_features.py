@@ -80,10 +80,6 @@ def count_spectrum(text: str) -> tuple[tuple[int, ...], dict[int, int]]:
     return counts, Counter(counts)
 
 
-def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-
-
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter:
     return Counter(zip(*(tokens[i:] for i in range(n))))  # n=1: zip(tokens) gives the 1-tuples
 

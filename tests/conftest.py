@@ -138,3 +138,23 @@ def _reset_connections(app) -> None:
     app.amqp._producer_pool = None  # as Celery itself does after a fork
     app._backend_cache = None
     app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture(autouse=True)
+def _autocommit_outside_the_codes_own_atomic_blocks(monkeypatch):
+    """pytest-django runs a non-transactional test inside atomic blocks that are never committed. Code that opens
+    no atomic block of its own runs in autocommit mode in production, where ``transaction.on_commit`` (and so
+    ``arena.queueing.enqueue_on_commit``) runs the callback at once; keep exactly that here: a callback registered
+    while only the test case's own blocks are open runs at once (Django itself ignores test-case blocks the same
+    way for ``durable`` atomics). Inside the code's own atomic blocks callbacks still wait for a commit (tests of
+    that use ``transaction=True`` or ``django_capture_on_commit_callbacks``)."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    original = BaseDatabaseWrapper.on_commit
+
+    def on_commit(self, func, robust=False):
+        if self.atomic_blocks and all(getattr(block, "_from_testcase", False) for block in self.atomic_blocks):
+            return func()
+        return original(self, func, robust=robust)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.db import transaction
 
 from arena.errors import InvalidInput
-from arena.storage import delete_quietly, store_file, stream_upload_to_path, temporary_path
+from arena.storage import benchmark_items_name, delete_quietly, store_file, stream_upload_to_path, temporary_path
 from training.benchmark_items import SUFFIXES, check_items, write_items
-from training.evaluation.kinds.base import DOMAINS, kind_get
+from arena.domains import BENCHMARK_DOMAINS as DOMAINS
+from training.evaluation.kinds.base import kind_get
 from training.models import Benchmark
 from training.services import _unique as unique_slug
 
@@ -73,7 +74,7 @@ def benchmark_create(
         if max_gen_toks is None:  # user generation items may carry their own budget: the task uses the largest
             budgets = [i["max_new_tokens"] for i in items if isinstance(i.get("max_new_tokens"), int)]
             max_gen_toks = max(budgets) if budgets and spec.output_type == "generate_until" else None
-        stored = f"benchmarks/{slug}/items{os.path.splitext(written)[1]}"
+        stored = benchmark_items_name(slug=slug, suffix=os.path.splitext(written)[1])
         with transaction.atomic():
             benchmark = Benchmark.objects.create(
                 name=name, slug=slug, domain=domain, kind=kind, metric=metric, items_file=stored,

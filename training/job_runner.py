@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import platform
-import shutil
 import time
 
 from django.conf import settings
@@ -23,7 +22,14 @@ from django.utils import timezone
 
 from arena.errors import ArenaError
 from arena.resilience import TRANSIENT_INFRA_ERRORS
-from arena.storage import delete_quietly, job_weights_dir, job_work_dir
+from arena.storage import (
+    delete_job_checkpoints,
+    delete_job_weights,
+    delete_quietly,
+    job_checkpoint_dir,
+    job_log_path,
+    job_weights_dir,
+)
 from training.evaluation.common import EvaluationCancelled
 from training.job_progress import JobReporter
 from training.models import EvalResult, Job
@@ -40,15 +46,15 @@ OOM_ADVICE = ("ran out of GPU memory{where}: lower the recipe's batch_size (rais
 
 
 def job_checkpoint_root(job: Job):
-    return job_work_dir(job.pk) / "checkpoints"
+    return job_checkpoint_dir(job.pk)
 
 
 def job_log_file(job: Job):
-    return job_work_dir(job.pk) / "train.log"
+    return job_log_path(job.pk)
 
 
 def remove_checkpoints(job: Job) -> None:
-    shutil.rmtree(job_checkpoint_root(job), ignore_errors=True)
+    delete_job_checkpoints(job.pk)
 
 
 def _rank() -> int:
@@ -146,7 +152,7 @@ def job_run(*, job_id: int) -> Job:
     job.refresh_from_db()
     if job.status != Job.Status.SUCCEEDED and main:
         remove_checkpoints(job)
-        shutil.rmtree(job_weights_dir(job.pk), ignore_errors=True)
+        delete_job_weights(job.pk)
         Job.objects.filter(pk=job.pk).update(weights_dir="")
         job.refresh_from_db()
     return job
@@ -217,9 +223,9 @@ def _environment(*, use_cpu: bool) -> dict:
 
 
 def _use_cpu() -> bool:
-    from training.model_loading import pick_device
+    from arena.model_loading.device import resolve_device
 
-    return pick_device().type == "cpu"
+    return resolve_device().type == "cpu"
 
 
 def _should_stop(job_id: int):
@@ -233,7 +239,7 @@ def _execute(job: Job, reporter: JobReporter) -> None:
     from training.engine.sft import TrainSpec, train_model
     from training.evaluation.runner import evaluate_benchmark
     from training.flops import gpu_peak_flops
-    from training.model_loading import load_model_and_tokenizer, parameter_count
+    from arena.model_loading.base_models import load_model_and_tokenizer, parameter_count
 
     use_cpu = _use_cpu()
     if use_cpu:

@@ -6,6 +6,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from arena.domains import BENCHMARK_DOMAIN_CHOICES
+
 
 class BaseModel(models.Model):
     """A model to fine-tune: a local directory, a local GGUF file, or a config for a from-scratch tiny model."""
@@ -85,15 +87,9 @@ class Recipe(models.Model):
 
 
 class Benchmark(models.Model):
-    class Domain(models.TextChoices):
-        GENERAL = "general"
-        MATH = "math"
-        CODE = "code"
-        REASONING = "reasoning"
-
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
-    domain = models.CharField(max_length=20, choices=Domain.choices)
+    domain = models.CharField(max_length=20, choices=BENCHMARK_DOMAIN_CHOICES)  # the one vocabulary: arena.domains
     kind = models.CharField(max_length=40, help_text="a registered benchmark kind (training.evaluation.kinds)")
     metric = models.CharField(max_length=40, help_text="one of the kind's metrics (exact_match, accuracy, pass@1...)")
     items_file = models.CharField(max_length=500, help_text="storage name of the Parquet item file")

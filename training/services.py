@@ -12,11 +12,9 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import uuid
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -24,11 +22,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from arena.errors import Conflict, Forbidden, InvalidInput
+from arena.queueing import enqueue_on_commit
 from arena.models import Dataset
 from arena.permissions import dataset_can_train, job_can_control, job_can_publish_weights
-from arena.storage import delete_quietly, job_work_dir
+from arena.storage import delete_job_work, delete_quietly
 from training.job_runner import TERMINAL
-from training.model_loading import base_model_check, build_tiny_tokenizer
+from arena.model_loading.base_models import base_model_check, build_tiny_tokenizer
 from training.models import BaseModel, Benchmark, Job, Recipe
 from training.recipes import RECIPE_FIELDS, recipe_fields_check, recipe_validate, recipe_values  # noqa: F401
 
@@ -60,9 +59,9 @@ def base_model_create(*, name: str, path: str, revision: str = "", description: 
     spec = base_model_check(path=path)
     parameter_count = None
     if spec.kind == "tiny":
-        from training.model_loading import _build_tiny_model, parameter_count as count
+        from arena.model_loading.base_models import build_tiny_model, parameter_count as count
 
-        parameter_count = count(_build_tiny_model(spec.tiny_config, build_tiny_tokenizer()))
+        parameter_count = count(build_tiny_model(spec.tiny_config, build_tiny_tokenizer()))
     return BaseModel.objects.create(
         name=name, slug=_unique(BaseModel, name), path=path.strip(), revision=revision, description=description,
         parameter_count=parameter_count,
@@ -123,11 +122,11 @@ def config_hash(*, dataset: Dataset | None, base_model: BaseModel, recipe: Recip
 def _enqueue(job: Job) -> None:
     from training.tasks import job_run_task
 
-    def send() -> None:
-        result = job_run_task.delay(job.pk)
-        Job.objects.filter(pk=job.pk, task_id="").update(task_id=result.id or "")
-
-    transaction.on_commit(send)
+    enqueue_on_commit(
+        task=job_run_task,
+        args=[job.pk],
+        on_sent=lambda task_id: Job.objects.filter(pk=job.pk, task_id="").update(task_id=task_id),
+    )
 
 
 def _validate_seed(seed) -> int:
@@ -219,7 +218,7 @@ def job_retry(*, job: Job, user) -> Job:
     if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
         raise Conflict(f"only failed or cancelled jobs can be retried; job {job.pk} is {job.status}")
     _check_launch(dataset=job.dataset, base_model=job.base_model, recipe=job.recipe, benchmarks=list(job.benchmarks.all()))
-    shutil.rmtree(job_work_dir(job.pk), ignore_errors=True)
+    delete_job_work(job.pk)
     with transaction.atomic():
         stale = list(job.results.values_list("items_file", flat=True))
         job.results.all().delete()

@@ -6,6 +6,7 @@ import logging
 from django.db.models import Q
 from django.utils import timezone
 
+from arena.queueing import enqueue_on_commit
 from arena.sweeps import broker_waiting, infra_failures_apply, requeue_rows
 from training.models import Job
 
@@ -19,8 +20,7 @@ def _send_job(pk: int) -> None:
     (``job_retry`` would start over)."""
     from training.tasks import job_run_task
 
-    result = job_run_task.delay(pk)
-    Job.objects.filter(pk=pk).update(task_id=result.id or "")
+    enqueue_on_commit(task=job_run_task, args=[pk], on_sent=lambda task_id: Job.objects.filter(pk=pk).update(task_id=task_id))
 
 
 def jobs_sweep(*, cutoff) -> dict:

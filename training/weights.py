@@ -7,13 +7,13 @@ newest ARENA_KEEP_WEIGHTS jobs are kept; weights registered as a base model are 
 from __future__ import annotations
 
 import os
-import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
 
+from arena.storage import delete_local_tree
 from training.models import BaseModel, Job
 
 CHUNK = 1024 * 1024
@@ -28,7 +28,7 @@ def weights_apply_retention() -> list[int]:
     for pk, directory in list(jobs)[keep:]:
         if directory in in_use:
             continue
-        shutil.rmtree(directory, ignore_errors=True)
+        delete_local_tree(directory)
         Job.objects.filter(pk=pk).update(weights_dir="")
         removed.append(pk)
     return removed

@@ -19,6 +19,8 @@ from arena.client.config import credentials_load, credentials_save
 from arena.client.errors import ArenaClientError
 from arena.client.tables import print_table, repair_summary
 
+# The server's sample formats (arena/ingest/sample_formats/), restated: the client imports nothing of the server.
+# tests/arena/test_registries.py checks the two agree.
 EXPORT_FORMATS = ("alpaca", "sharegpt", "messages")
 LEADERBOARD_COLUMNS = [
     "rank",

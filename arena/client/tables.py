@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from rich.console import Console
-from rich.table import Table
-
 
 def _cell(value) -> str:
     if value is None:
@@ -24,6 +21,9 @@ def _cell(value) -> str:
 
 def print_table(rows: list[dict], *, columns: list[str] | None, title: str) -> None:
     """A table of ``rows``; ``columns=None`` shows every key of the first row, in order."""
+    from rich.console import Console  # imported on use: the CLI starts fast and small
+    from rich.table import Table
+
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)  # no folding when piped
     if not rows:
         console.print(f"{title}: nothing to show", markup=False)

@@ -376,4 +376,6 @@ def parquet_row_count(path: str) -> int:
 
 
 def reader_for(file_format: str) -> Callable[..., Iterator[Record]]:
-    return {"jsonl": iter_jsonl, "json": iter_json_array, "csv": iter_csv}[file_format]
+    from arena.ingest.file_formats import file_format_get  # the registry's modules import this one
+
+    return file_format_get(file_format).reader()

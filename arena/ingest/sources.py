@@ -10,15 +10,16 @@ from typing import BinaryIO
 import zstandard
 
 from arena.ingest.errors import IngestError
+from arena.ingest.file_formats import extension_formats, file_format_get, file_format_names, file_formats
 
-FILE_FORMATS = ("jsonl", "json", "parquet", "csv")
-COMPRESSIONS = ("gzip", "zstd")
+#: every registered file format (``arena/ingest/file_formats/``, one module each)
+FILE_FORMATS: tuple[str, ...] = file_format_names()
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZIP_MAGIC = b"PK\x03\x04"
-_PARQUET_MAGIC = b"PAR1"
-_EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
+_PARQUET_MAGIC = file_format_get("parquet").magic
+_EXTENSION_FORMATS = extension_formats()
 _EXTENSION_COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 
 
@@ -27,24 +28,6 @@ class SourceInfo:
     file_format: str
     compression: str  # "" when uncompressed
     compressed_bytes: int
-
-
-class CountingReader(io.RawIOBase):
-    """Counts bytes read through it, for progress and for the decompression guard."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self.inner = inner
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.bytes_read += n
-        return n
 
 
 class BombGuard(io.RawIOBase):
@@ -93,7 +76,7 @@ _OTHER_MAGIC = {
     b"\xfd7zXZ\x00": "an xz archive",
     b"7z\xbc\xaf": "a 7-Zip archive",
 }
-_FORMAT_NAMES = {"jsonl": "JSONL", "json": "a JSON array", "parquet": "Parquet", "csv": "CSV"}
+_FORMAT_NAMES = {f.name: f.label for f in file_formats()}
 
 
 def detect_compression(head: bytes, filename: str) -> str:

@@ -117,7 +117,7 @@ def reference_losses(*, model, tokenizer, samples, max_length: int, batch_size: 
 def compare(*, label: str, model_path: str, samples, rounds: int, max_length: int, load: str) -> dict:
     import torch
 
-    from scoring.local_models import load_causal_lm
+    from arena.model_loading.loaders import load_causal_lm
     from scoring.scorers.base import build_scorer
     from scoring.scorers.perplexity import clear_loss_cache
 

@@ -20,6 +20,7 @@ from dash.dependencies import Input, Output, State
 from django.db.models import Q
 from django_plotly_dash import DjangoDash
 
+from arena.domains import DOMAINS
 from arena.errors import ArenaError
 from arena.permissions import dataset_visible_queryset
 from frontend import composition
@@ -34,14 +35,7 @@ ORIGINS = ["declared", "inferred"]
 MIN_CANVAS, MAX_CANVAS = 360, 4000  # px: the canvas grows with the tallest generation (50 siblings fit at zoom 1)
 
 ROLE_COLOURS = {"target": "#d62728", "root": "#2ca02c", "intermediate": "#7f7f7f"}
-DOMAIN_COLOURS = {
-    "general": "#9ecae1",
-    "math": "#fdd0a2",
-    "code": "#c7e9c0",
-    "reasoning": "#dadaeb",
-    "science": "#fcbba1",
-    "mixed": "#f0f0f0",
-}
+DOMAIN_COLOURS = {d.name: d.colour for d in DOMAINS}  # the one vocabulary: arena.domains
 RELATION_COLOURS = {
     "subset": "#1f77b4",
     "mixture": "#ff7f0e",

@@ -8,11 +8,6 @@ from arena.api.lease_fields import FINISHED, LEASE_FIELDS, LeaseFieldsMixin
 from scoring.models import ScoreAggregate, ScoringRun
 
 
-class ScorerSpecSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    config = serializers.DictField(required=False, default=dict)
-
-
 class RunCreateSerializer(serializers.Serializer):
     dataset = serializers.SlugField(help_text="slug of the dataset to score")
     scorers = serializers.ListField(child=serializers.JSONField(), help_text='[{"name": "mtld", "config": {}}]')

@@ -14,7 +14,7 @@ from arena.api.schema import PAGE_PARAMETERS, paginated
 from arena.api.serializers import DatasetSerializer
 from arena.errors import InvalidInput
 from arena.selectors import dataset_get
-from scoring import selectors, services
+from scoring import selectors, services, subset_services
 from scoring.api.serializers import (
     AggregateSerializer,
     ExportSerializer,
@@ -196,7 +196,7 @@ class DatasetScoresExportView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         run = selectors.scoring_run_get(viewer=request.user, run_id=data["run"]) if "run" in data else None
-        child = services.scores_export_subset(
+        child = subset_services.scores_export_subset(
             dataset=dataset,
             user=request.user,
             name=data["name"],

@@ -206,19 +206,6 @@ class LazyModule:
         return f"<lazy module {self._name}>"
 
 
-def lazy_functions(module: str, *names: str) -> tuple[Any, ...]:
-    """Callables that import ``module`` on first call and call its function of the same name."""
-
-    def lazy(name: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-        call.__name__ = call.__qualname__ = name
-        return call
-
-    return tuple(lazy(name) for name in names)
-
-
 def inference_mode(function: Any) -> Any:
     """``@torch.inference_mode()`` that imports torch when the function is first called, not when it is defined."""
 

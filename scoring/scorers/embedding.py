@@ -18,12 +18,13 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from arena.errors import InvalidInput
 from arena.storage import tmp_dir
+from arena.model_loading.loaders import LoadedEmbedder, embed_texts, embedder_identity, load_sentence_embedder
+from arena.model_loading.locate import check_model_dir
 from scoring.scorers.base import (
     LazyModule,
     SampleText,
@@ -31,17 +32,10 @@ from scoring.scorers.base import (
     ScorerMeta,
     inference_mode,
     int_option,
-    lazy_functions,
     register,
 )
 
 torch = LazyModule("torch")  # imported on first use: see LazyModule
-
-if TYPE_CHECKING:
-    from scoring.local_models import LoadedEmbedder
-check_model_dir, embed_texts, embedder_identity, load_sentence_embedder = lazy_functions(
-    "scoring.local_models", "check_model_dir", "embed_texts", "embedder_identity", "load_sentence_embedder"
-)
 
 ROW_BLOCK = 4096
 COL_BLOCK = 65536

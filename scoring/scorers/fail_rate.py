@@ -22,18 +22,16 @@ import math
 import re
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
 from arena.code_sandbox import require_code_execution, run_python
+from arena.model_loading.loaders import LoadedCausalLM
 from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, inference_mode, int_option, register
 from scoring.scorers.perplexity import LanguageModelScorer
 from scoring.scorers.prompted_rating import render_prompt_ids
 
 torch = LazyModule("torch")  # imported on first use: see LazyModule
 
-if TYPE_CHECKING:
-    from scoring.local_models import LoadedCausalLM
 
 KINDS = ("math", "code")
 _FENCE = re.compile(r"```(?:python|py|Python)?[ \t]*\n(.*?)```", re.DOTALL)

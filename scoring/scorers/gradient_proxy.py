@@ -16,19 +16,15 @@ reproducible on any machine and device.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
-from scoring.scorers.base import LazyModule, SampleText, Scorer, int_option, lazy_functions
+from arena.model_loading.loaders import LoadedProxy, causal_lm_identity, load_lora_proxy
+from arena.model_loading.locate import check_model_dir
+from scoring.scorers.base import LazyModule, SampleText, Scorer, int_option
 from scoring.scorers.perplexity import ScoredSequence, scored_sequence
 
 torch = LazyModule("torch")  # imported on first use: see LazyModule
 
-if TYPE_CHECKING:
-    from scoring.local_models import LoadedProxy
-causal_lm_identity, check_model_dir, load_lora_proxy = lazy_functions(
-    "scoring.local_models", "causal_lm_identity", "check_model_dir", "load_lora_proxy"
-)
 
 SKETCH_NNZ = 4
 

@@ -130,16 +130,6 @@ def language_shares(text: str) -> dict[str, float]:
     return shares
 
 
-def detect_language(text: str) -> tuple[str, float]:
-    """(ISO 639-1 code or "und", share of determined evidence) -- the most likely language."""
-    shares = language_shares(text)
-    determined = {k: v for k, v in shares.items() if k != "und"}
-    if not determined:
-        return "und", 0.0
-    language = max(determined, key=determined.get)
-    return language, determined[language] / sum(determined.values())
-
-
 @register
 class LanguageMatch(Scorer):
     meta = ScorerMeta(

@@ -28,18 +28,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from arena.errors import InvalidInput
-from scoring.scorers.base import LazyModule, SampleText, Scorer, ScorerMeta, inference_mode, lazy_functions, register
+from arena.model_loading.loaders import LoadedCausalLM, causal_lm_identity, load_causal_lm
+from arena.model_loading.locate import check_model_dir
+from scoring.scorers.base import LazyModule, SampleText, Scorer, ScorerMeta, inference_mode, register
 
 torch = LazyModule("torch")  # imported on first use: see LazyModule
-
-if TYPE_CHECKING:
-    from scoring.local_models import LoadedCausalLM
-causal_lm_identity, check_model_dir, load_causal_lm = lazy_functions(
-    "scoring.local_models", "causal_lm_identity", "check_model_dir", "load_causal_lm"
-)
 
 Kind = Literal["qa", "a"]
 LOSS_CACHE_MAX_ENTRIES = 200_000

@@ -24,9 +24,9 @@ import math
 import string
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
+from arena.model_loading.loaders import LoadedCausalLM
 from scoring.scorers.base import LazyModule, SampleText, ScorerMeta, inference_mode, register
 from scoring.scorers.perplexity import (
     LanguageModelScorer,
@@ -39,8 +39,6 @@ from scoring.scorers.perplexity import (
 
 torch = LazyModule("torch")  # imported on first use: see LazyModule
 
-if TYPE_CHECKING:
-    from scoring.local_models import LoadedCausalLM
 
 CHAT_TEMPLATE_CHOICES = ("auto", "on", "off")
 FIELDS = ("instruction", "response", "system")

@@ -9,18 +9,13 @@ recorded with every result.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
-from scoring.scorers.base import LazyModule, Scorer, inference_mode, int_option, lazy_functions
+from arena.model_loading.loaders import LoadedClassifier, classifier_identity, load_sequence_classifier
+from arena.model_loading.locate import check_model_dir
+from scoring.scorers.base import LazyModule, Scorer, inference_mode, int_option
 
 torch = LazyModule("torch")  # imported on first use: see LazyModule
-
-if TYPE_CHECKING:
-    from scoring.local_models import LoadedClassifier
-check_model_dir, classifier_identity, load_sequence_classifier = lazy_functions(
-    "scoring.local_models", "check_model_dir", "classifier_identity", "load_sequence_classifier"
-)
 
 
 @inference_mode

@@ -268,7 +268,8 @@ def test_bad_chunk_size_is_refused(user, make_dataset):
 @pytest.mark.django_db
 def test_cancelled_run_skips_its_chunks(user, other_user, make_dataset):
     from arena.errors import Conflict, Forbidden
-    from scoring.services import scoring_chunk_execute, scoring_run_cancel
+    from scoring.chunk_services import scoring_chunk_execute
+    from scoring.services import scoring_run_cancel
 
     dataset = make_dataset(owner=user, n=4)
     run = ScoringRun.objects.create(
@@ -293,9 +294,9 @@ def test_cancelled_run_skips_its_chunks(user, other_user, make_dataset):
 
 @pytest.mark.django_db
 def test_failed_merge_is_retried_by_resume_without_rescoring(user, make_dataset, monkeypatch):
-    from scoring import services
+    from scoring import chunk_services
 
-    real_merge = services.merge_scores
+    real_merge = chunk_services.merge_scores
     failures: list[bool] = []
 
     def flaky_merge(**kwargs):
@@ -304,7 +305,7 @@ def test_failed_merge_is_retried_by_resume_without_rescoring(user, make_dataset,
             raise OSError("disk full")
         return real_merge(**kwargs)
 
-    monkeypatch.setattr(services, "merge_scores", flaky_merge)
+    monkeypatch.setattr(chunk_services, "merge_scores", flaky_merge)
     dataset = make_dataset(owner=user, n=7)
     run = scoring_run_start(dataset=dataset, scorers=["hdd"], user=user, chunk_rows=3)
     assert run.status == "failed" and run.error == "finalize: OSError: disk full"

@@ -17,7 +17,7 @@ from scoring.scorers.fail_rate import (
     model_math_answer,
     reference_math_answer,
 )
-from scoring.local_models import load_causal_lm
+from arena.model_loading.loaders import load_causal_lm
 from tests.scoring.model_fixtures import tiny_lm_dir  # noqa: F401
 
 MATH = SampleText(idx=0, instruction="What is 12 times 7?", response="12 * 7 = 84, so the answer is \\boxed{84}.")

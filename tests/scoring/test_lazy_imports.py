@@ -1,7 +1,7 @@
 """The web process imports the scorer registry (the API lists every scorer); that must not import torch.
 
-Scorer modules import torch, transformers and the model loaders on first use (``LazyModule``, ``lazy_functions``,
-``inference_mode`` in ``scoring/scorers/base.py``), so only a worker that runs a model pays for them. Checked in a
+Scorer modules import torch, transformers and the model loaders on first use (``LazyModule`` and
+``inference_mode`` in ``scoring/scorers/base.py``; ``arena.model_loading`` imports them inside its functions), so only a worker that runs a model pays for them. Checked in a
 fresh interpreter, since this test process has long imported torch through other tests.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "transformers", "sentence_transformers", "scoring.local_models")
+HEAVY = ("torch", "transformers", "sentence_transformers")
 
 PROBE = """
 import json, sys
@@ -53,10 +53,10 @@ def test_lazy_names_resolve_to_the_real_ones(module):
 
     import torch
 
-    from scoring import local_models
+    from arena.model_loading import loaders, locate
 
     mod = importlib.import_module(module)
     assert mod.torch.Tensor is torch.Tensor
-    for name in ("check_model_dir", "load_causal_lm", "load_sentence_embedder"):
+    for name, home in (("check_model_dir", locate), ("load_causal_lm", loaders), ("load_sentence_embedder", loaders)):
         if hasattr(mod, name):
-            assert getattr(mod, name).__name__ == getattr(local_models, name).__name__
+            assert getattr(mod, name) is getattr(home, name)

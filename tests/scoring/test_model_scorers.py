@@ -13,7 +13,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from arena.errors import InvalidInput
-from scoring.local_models import embed_texts, load_causal_lm, load_sentence_embedder, resolve_device
+from arena.model_loading.loaders import embed_texts, load_causal_lm, load_sentence_embedder
+from arena.model_loading.device import resolve_device
 from scoring.scorers.base import SampleText, build_scorer
 from scoring.scorers.embedding import nearest_similarities
 from scoring.scorers.perplexity import clear_loss_cache, prompt_ids, scored_sequence
@@ -138,7 +139,7 @@ def test_max_length_truncates_with_the_answer_keeping_at_least_half(tiny_lm_dir)
 
 
 def test_model_identity_is_machine_independent_and_does_not_load_the_model(tiny_lm_dir):
-    from scoring import local_models
+    from arena.model_loading import loaders as local_models
 
     local_models.clear_model_caches()
     identity = build_scorer("ifd", config={"model_path": str(tiny_lm_dir)}).model_identity()

@@ -13,7 +13,7 @@ from tests.factories import jsonl_bytes, ready_dataset
 from tests.training.real_instructions import RECORDS
 from training.benchmark_services import benchmark_register_file
 from training.leaderboard.selectors import leaderboard_get
-from training.model_loading import smollm2_gguf_path
+from arena.model_loading.locate import smollm2_gguf_path
 from training.selectors import eval_result_items_page
 from training.job_runner import job_run
 from training.services import base_model_create, job_create, recipe_create
@@ -27,7 +27,7 @@ SLICE = 3
 def test_smollm2_lora_then_humaneval_slice_lands_on_the_leaderboard(user, settings):
     settings.ARENA_ALLOW_CODE_EXECUTION = True  # only here: this test executes what the model writes
     started = time.perf_counter()
-    base = base_model_create(name="SmolLM2-135M-Instruct e2e", path="gguf:" + smollm2_gguf_path())
+    base = base_model_create(name="SmolLM2-135M-Instruct e2e", path=f"gguf:{smollm2_gguf_path()}")
     recipe = recipe_create(name="SmolLM2 LoRA e2e", method="lora", lora_rank=8, lora_alpha=16, learning_rate=2e-4,
                            epochs=3.0, batch_size=4, max_length=256, warmup_ratio=0.1, scheduler="cosine")
     # an instruct model: lm-eval's humaneval_instruct prompt (chat template, the function header as answer prefix)

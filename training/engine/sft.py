@@ -19,7 +19,7 @@ import torch
 from arena.errors import InvalidInput
 from arena.storage import iter_batches
 from training.engine.chat_template import training_chat_template
-from training.model_loading import load_pretrained, parameter_count
+from arena.model_loading.base_models import load_pretrained, parameter_count
 
 logger = logging.getLogger(__name__)
 ENGINE_LOGGERS = ("transformers", "trl", "peft", "accelerate", "datasets", "training.engine")

@@ -3,12 +3,11 @@ how it scored. Stored as one Parquet file per result, read back a page at a time
 from __future__ import annotations
 
 import json
-import uuid
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arena.storage import store_file, temporary_path
+from arena.storage import eval_items_name, store_file, temporary_path
 
 ITEM_COLUMNS = ("doc_id", "prompt", "response", "filtered_response", "target", "choices", "metrics", "doc")
 ROW_GROUP = 500
@@ -50,7 +49,7 @@ def store_rows(rows: list[dict]) -> str:
     """Write the rows to storage as Parquet; returns the storage name."""
     schema = pa.schema([("doc_id", pa.int64())] + [(c, pa.string()) for c in ITEM_COLUMNS[1:]])
     table = pa.Table.from_pylist(rows, schema=schema)
-    name = f"evaluations/{uuid.uuid4().hex}/items.parquet"
+    name = eval_items_name()
     with temporary_path(suffix=".parquet") as path:
         pq.write_table(table, path, row_group_size=ROW_GROUP, compression="zstd")
         store_file(local_path=path, name=name)

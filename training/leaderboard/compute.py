@@ -27,10 +27,11 @@ import numpy as np
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 
+from arena.domains import BENCHMARK_DOMAINS
 from training.leaderboard import stats
 from training.models import BaseModel, Benchmark, EvalResult, Job
 
-DOMAINS: tuple[str, ...] = tuple(Benchmark.Domain.values)
+DOMAINS: tuple[str, ...] = BENCHMARK_DOMAINS  # the one vocabulary: arena.domains
 KEYS: tuple[str, ...] = ("overall", *DOMAINS)
 
 

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from arena import selectors, services
 from arena.client.tables import repair_summary
 from arena.errors import ArenaError
+from arena.ingest.formats import SAMPLE_FORMATS
 from arena.ingest.repair import DEFAULT_POLICY, POLICIES
 from arena.models import Dataset
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--description", default="")
         parser.add_argument("--source-url", default="")
         parser.add_argument("--file-format", choices=["jsonl", "json", "parquet", "csv"])
-        parser.add_argument("--sample-format", choices=["alpaca", "sharegpt", "messages"])
+        parser.add_argument("--sample-format", choices=SAMPLE_FORMATS)
         parser.add_argument(
             "--parent", action="append", default=[], metavar="SLUG[:RELATION]", help="declared parent; repeatable"
         )

@@ -16,9 +16,8 @@ import importlib.util
 from dataclasses import dataclass
 from typing import ClassVar
 
+from arena.domains import BENCHMARK_DOMAINS as DOMAINS
 from arena.errors import InvalidInput
-
-DOMAINS = ("general", "math", "code", "reasoning")
 
 
 @dataclass(frozen=True)

