@@ -271,7 +271,7 @@ def job_run_events(job) -> list[dict]:
         else f"evaluate base model {job.base_model.slug}",
         status=job.status, started=job.started_at or job.created_at, finished=job.finished_at, error=job.error,
         inputs=[_dataset_ref(job.dataset)] if job.dataset_id else [],
-        outputs=[{"namespace": NAMESPACE, "name": f"jobs/{job.pk}/results"}],
+        outputs=[{"namespace": NAMESPACE, "name": f"job-{job.pk}-results"}],
         details={"baseModel": job.base_model.slug, "recipe": job.recipe.slug if job.recipe_id else None,
                  "seed": job.seed, "configHash": job.config_hash},
     )

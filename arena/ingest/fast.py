@@ -33,6 +33,9 @@ from arena.ingest.formats import MESSAGE_ROLES, SHAREGPT_ROLES
 from arena.ingest.schema import MESSAGE_TYPE, SAMPLE_SCHEMA
 from arena.ingest.unicode_classes import classes
 
+# role tags the record path handles itself (a LLaMA-Factory ``function_call`` turn carries tool calls)
+RECORD_PATH_TAGS = frozenset({"function_call"})
+
 
 
 @functools.cache
@@ -218,7 +221,7 @@ def _turns(
     tags, texts = turns.field(role_key), turns.field(content_key)
     if tags.null_count or texts.null_count or not pc.all(pc.string_is_ascii(tags)).as_py():
         return None
-    tag_names = list(roles)
+    tag_names = [tag for tag in roles if tag not in RECORD_PATH_TAGS]
     positions = pc.index_in(pc.utf8_lower(tags), value_set=pa.array(tag_names))
     if positions.null_count:
         return None  # an unknown role: the record path names it (or maps an alias under repair)
