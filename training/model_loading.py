@@ -163,7 +163,8 @@ def _build_tiny_model(config: dict, tokenizer):
 def _gguf_cache_dir(gguf_file: str) -> Path:
     stat = os.stat(gguf_file)
     key = hashlib.sha256(f"{gguf_file}:{stat.st_size}:{int(stat.st_mtime)}".encode()).hexdigest()[:16]
-    return Path(settings.ARENA_STORAGE) / "models" / f"gguf-{key}"
+    # The machine's model cache (as scoring's converted models): a conversion outlives one job, one test's storage.
+    return Path(settings.ARENA_MODEL_CACHE) / f"gguf-{key}"
 
 
 def gguf_to_hf_dir(gguf_file: str) -> str:
@@ -179,6 +180,7 @@ def gguf_to_hf_dir(gguf_file: str) -> str:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + f".part-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     model.save_pretrained(partial)
