@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.factories import VOCAB, random_word_samples  # noqa: F401 (imported by tests)
+from tests.factories import random_word_samples
 
 synthetic_samples = random_word_samples
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.factories import RESPONSES, jsonl_bytes, varied_samples  # noqa: F401 (imported by tests)
+from tests.factories import jsonl_bytes, varied_samples
 
 
 def samples_jsonl(n: int, *, tag: str = "") -> str:
