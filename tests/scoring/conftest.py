@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.factories import jsonl_bytes, varied_samples
-
-
-def samples_jsonl(n: int, *, tag: str = "") -> str:
-    return jsonl_bytes(varied_samples(n, tag=tag)).decode()
+from tests.factories import varied_samples
 
 
 @pytest.fixture
