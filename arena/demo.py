@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,8 +159,9 @@ def _leaderboard_lines(*, owner, base_model) -> list[str]:
 
 
 def _train_in_processes(*, owner, build, jobs, plan: DemoPlan, bar: tqdm) -> list:
-    """Queue every job that has no succeeded twin, then run them ``plan.training_processes`` at a time, each in
-    its own ``manage.py training_run_job`` process (the multi-machine entry point), on one torch thread each."""
+    """Queue every job that has no succeeded twin, then run them in ``plan.training_processes`` processes at once
+    (``manage.py training_run_job <ids>``, the multi-machine entry point, one torch thread each): each process
+    starts once and runs its share of the jobs; the bar moves as each job ends."""
     from django.conf import settings
 
     from training.demo.services import demo_job_queue
@@ -172,23 +173,30 @@ def _train_in_processes(*, owner, build, jobs, plan: DemoPlan, bar: tqdm) -> lis
     log_path = Path(settings.VAR_DIR) / "demo-training.log"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "arena.settings"),
            "ARENA_CPU_THREADS": "1", "PYTHONWARNINGS": "ignore", "TRANSFORMERS_VERBOSITY": "error",
-           "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TQDM_DISABLE": "1"}
+           "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
+    shares = [todo[i::plan.training_processes] for i in range(plan.training_processes)]  # cheap base runs spread
 
-    def run_one(job_id: int) -> int:
+    def run_share(share: list) -> int:
         with open(log_path, "ab") as log:
-            return subprocess.call([sys.executable, str(MANAGE_PY), "training_run_job", str(job_id)],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                [sys.executable, str(MANAGE_PY), "training_run_job", *(str(job.pk) for job in share)],
+                env=env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+            )
+            for line in process.stdout:  # "job 12: succeeded"
+                log.write(line.encode())
+                log.flush()
+                if line.startswith("job "):
+                    bar.set_postfix_str(line.strip())
+                    bar.update(1)
+            return process.wait()
 
-    with ThreadPoolExecutor(max_workers=plan.training_processes) as pool:
-        futures = {pool.submit(run_one, job.pk): job for job in todo}
-        for future in as_completed(futures):
-            job = futures[future]
-            if future.result() != 0:
-                raise DemoError(f"training job {job.pk} exited with status {future.result()}: see {log_path}")
-            bar.set_postfix_str(f"{job.dataset.slug if job.dataset_id else 'base model'} seed {job.seed}")
-            bar.update(1)
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        codes = list(pool.map(run_share, [share for share in shares if share]))
     for job in queued:
         job.refresh_from_db()
+    if any(codes):
+        failed = next(job for job in queued if job.status != Job.Status.SUCCEEDED)
+        raise DemoError(f"training job {failed.pk} ended {failed.status}: {failed.error or 'see ' + str(log_path)}")
     return queued
 
 
