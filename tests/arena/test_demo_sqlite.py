@@ -41,7 +41,7 @@ def test_demo_command_end_to_end_on_the_embedded_sqlite_default(tmp_path):
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     assert "System check identified" not in migrated.stderr, migrated.stderr  # nothing to puzzle a new user
 
-    demo = _manage("arena_demo", "--size", "60", "--seeds", "0,1", "--processes", "2", env=env, timeout=3000)
+    demo = _manage("arena_demo", "--size", "60", "--seeds", "0", "--processes", "2", env=env, timeout=3000)
     out, err = demo.stdout, demo.stderr
     assert demo.returncode == 0, f"{out[-3000:]}\n{err[-3000:]}"
     assert "Traceback" not in err and "No hostname was supplied" not in err, err[-3000:]
@@ -53,15 +53,15 @@ def test_demo_command_end_to_end_on_the_embedded_sqlite_default(tmp_path):
     assert database.is_file()  # the embedded default, not a server
     with sqlite3.connect(database) as db:
         statuses = dict(db.execute("SELECT status, count(*) FROM training_job GROUP BY status").fetchall())
-        assert statuses == {"succeeded": 2 * 6}, statuses  # (4 datasets + the diverse half + the base model) x 2 seeds
+        assert statuses == {"succeeded": 6}, statuses  # 4 datasets + the diverse half + the base model, 2 processes
         runs = db.execute("SELECT count(*) FROM scoring_scoringrun WHERE status = 'succeeded'").fetchone()[0]
         assert runs == 5
     rows = re.findall(r"#\d+\s+([0-9.]+) \[([0-9.]+), ([0-9.]+)\] delta [-+0-9.]+\s+(.+)", out)
     assert {name for *_, name in rows} >= {"Demo arithmetic+logic (clean)", DIVERSE}, out
     assert all(float(low) <= float(score) <= float(high) for score, low, high, _ in rows), rows
 
-    again = _manage("arena_demo", "--size", "60", "--seeds", "0,1", "--processes", "2", env=env, timeout=600)
+    again = _manage("arena_demo", "--size", "60", "--seeds", "0", "--processes", "2", env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "already scored" in again.stdout  # idempotent: a second run reuses every run and job
     with sqlite3.connect(database) as db:
-        assert db.execute("SELECT count(*) FROM training_job").fetchone()[0] == 12
+        assert db.execute("SELECT count(*) FROM training_job").fetchone()[0] == 6
