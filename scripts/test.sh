@@ -5,7 +5,8 @@
 #   bash scripts/test.sh                      # everything
 #   bash scripts/test.sh -m pure              # tests that need no database (no PostgreSQL needed)
 #   bash scripts/test.sh tests/scoring -x     # any pytest arguments
-#   ARENA_TEST_WORKERS=0 bash scripts/test.sh # one process (default: auto, one pytest-xdist worker per core)
+#   ARENA_TEST_WORKERS=auto bash scripts/test.sh  # pytest-xdist, one worker per core (default 0: one process;
+#                                             # on 2 cores, 2 workers measured slower: each migrates its own database)
 # Under xdist, worker gwK uses the database test_<name>_gwK and Redis database ARENA_TEST_REDIS_DB + K.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ bash scripts/install.sh || exit 1
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/arena_suite}"
 export ARENA_TEST_REDIS_DB="${ARENA_TEST_REDIS_DB:-13}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
-WORKERS="${ARENA_TEST_WORKERS:-auto}"
+WORKERS="${ARENA_TEST_WORKERS:-0}"
 if [ "$WORKERS" = "auto" ]; then
   WORKERS=$(nproc)
   SPARE=$((16 - ARENA_TEST_REDIS_DB))  # Redis has databases 0-15; each worker needs its own
