@@ -6,9 +6,13 @@ leaderboard that results is a real measurement of their value.
 """
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -17,6 +21,14 @@ from arena.models import Dataset
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
 DIVERSE_NAME = "Demo arithmetic+logic (clean), diverse half"
+# Samples per demo dataset: enough for the tiny model to separate clean from noisy data (see docs/training.md),
+# few enough that scoring and 18 training runs fit in minutes on 2 CPU cores.
+DEMO_SIZE = 1000
+# The embedding scorers the demo always runs (one MiniLM pass each): kNN distance picks the "diverse half",
+# near-duplicate similarity exposes the duplicated set. The other embedding and set-geometry scorers re-embed every
+# sample each (a minute or more per scorer on 2 cores): opt-in with ``all_embedding_scorers``.
+DEMO_EMBEDDING_SCORERS = frozenset({"knn_distance", "near_duplicate"})
+MANAGE_PY = Path(__file__).resolve().parent.parent / "manage.py"
 
 Say = Callable[[str], None]
 
@@ -28,13 +40,17 @@ class DemoError(Exception):
 @dataclass(frozen=True)
 class DemoPlan:
     seeds: tuple[int, ...] = (0, 1, 2)
-    model_scorers: bool = True  # embedding (MiniLM) and setwise scorers
+    model_scorers: bool = True  # the embedding (MiniLM) scorers of DEMO_EMBEDDING_SCORERS
+    all_embedding_scorers: bool = False  # every embedding and set-geometry scorer
     # Causal-LM scorers (SmolLM2-135M): ~150-350 tokens/s on 2 CPU cores, i.e. tens of minutes for the
     # demo's 8,000+ samples, so they are opt-in on a CPU.
     lm_scorers: bool = False
     training: bool = True
-    size: int | None = None  # samples per demo dataset (None: training.demo's default, 2,000)
+    size: int = DEMO_SIZE  # samples per demo dataset
     progress: bool = True  # progress bars (tqdm, on stderr) for scoring and training
+    # Training jobs run at once, each in its own process (``manage.py training_run_job``, one torch thread);
+    # 1 runs them one after the other in this process.
+    training_processes: int = 1
 
 
 def demo_scorer_names(*, plan: DemoPlan) -> list[str]:
@@ -49,6 +65,10 @@ def demo_scorer_names(*, plan: DemoPlan) -> list[str]:
     for name, cls in scorer_classes().items():
         meta = cls.meta
         if meta.needs_model and not plan.model_scorers:
+            continue
+        if meta.needs_model and not plan.all_embedding_scorers and name not in DEMO_EMBEDDING_SCORERS and not (
+            plan.lm_scorers and issubclass(cls, (LanguageModelScorer, GradientScorer))
+        ):
             continue
         if issubclass(cls, (LanguageModelScorer, GradientScorer)) and not plan.lm_scorers:
             continue
@@ -138,13 +158,54 @@ def _leaderboard_lines(*, owner, base_model) -> list[str]:
     return lines
 
 
+def _train_in_processes(*, owner, build, jobs, plan: DemoPlan, bar: tqdm) -> list:
+    """Queue every job that has no succeeded twin, then run them in ``plan.training_processes`` processes at once
+    (``manage.py training_run_job <ids>``, the multi-machine entry point, one torch thread each): each process
+    starts once and runs its share of the jobs; the bar moves as each job ends."""
+    from django.conf import settings
+
+    from training.demo.services import demo_job_queue
+    from training.models import Job
+
+    queued = [demo_job_queue(owner=owner, build=build, dataset=d, recipe=r, seed=s) for d, r, s in jobs]
+    todo = [job for job in queued if job.status != Job.Status.SUCCEEDED]
+    bar.update(len(queued) - len(todo))
+    log_path = Path(settings.VAR_DIR) / "demo-training.log"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "arena.settings"),
+           "ARENA_CPU_THREADS": "1", "PYTHONWARNINGS": "ignore", "TRANSFORMERS_VERBOSITY": "error",
+           "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
+    shares = [todo[i::plan.training_processes] for i in range(plan.training_processes)]  # cheap base runs spread
+
+    def run_share(share: list) -> int:
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(MANAGE_PY), "training_run_job", *(str(job.pk) for job in share)],
+                env=env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+            )
+            for line in process.stdout:  # "job 12: succeeded"
+                log.write(line.encode())
+                log.flush()
+                if line.startswith("job "):
+                    bar.set_postfix_str(line.strip())
+                    bar.update(1)
+            return process.wait()
+
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        codes = list(pool.map(run_share, [share for share in shares if share]))
+    for job in queued:
+        job.refresh_from_db()
+    if any(codes):
+        failed = next(job for job in queued if job.status != Job.Status.SUCCEEDED)
+        raise DemoError(f"training job {failed.pk} ended {failed.status}: {failed.error or 'see ' + str(log_path)}")
+    return queued
+
+
 def demo_run(*, owner, plan: DemoPlan, say: Say) -> list[str]:
     from lineage.models import LineageEdge
     from training.demo.services import demo_build, demo_job_plan, demo_job_run
 
     say("1/5 registering benchmarks, base models and demo datasets (with declared lineage)")
-    sized = {"size": plan.size} if plan.size else {}
-    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=False, **sized)
+    build = demo_build(owner=owner, seeds=plan.seeds, run_jobs=False, size=plan.size)
     datasets = list(build.datasets.values())
     for dataset in datasets:
         say(f"  {dataset.slug}: {dataset.status}, {dataset.sample_count} samples")
@@ -172,10 +233,13 @@ def demo_run(*, owner, plan: DemoPlan, say: Say) -> list[str]:
     say(f"4/5 training and evaluating the tiny proxy model: {len(jobs)} jobs "
         f"({len(datasets)} datasets + base, seeds {plan.seeds})")
     with _bar(plan=plan, total=len(jobs), unit="job", desc="training") as bar:
-        for dataset, recipe, seed in jobs:
-            bar.set_postfix_str(f"{dataset.slug if dataset else 'base model'} seed {seed}")
-            build.jobs.append(demo_job_run(owner=owner, build=build, dataset=dataset, recipe=recipe, seed=seed))
-            bar.update(1)
+        if plan.training_processes > 1:
+            build.jobs.extend(_train_in_processes(owner=owner, build=build, jobs=jobs, plan=plan, bar=bar))
+        else:
+            for dataset, recipe, seed in jobs:
+                bar.set_postfix_str(f"{dataset.slug if dataset else 'base model'} seed {seed}")
+                build.jobs.append(demo_job_run(owner=owner, build=build, dataset=dataset, recipe=recipe, seed=seed))
+                bar.update(1)
     failed = [job for job in build.jobs if job.status != "succeeded"]
     if failed:
         raise DemoError(f"{len(failed)} demo job(s) did not succeed, e.g. job {failed[0].pk}: {failed[0].error}")

@@ -11,6 +11,8 @@ Used by integration tests through the ``celery_worker`` fixture (tests/conftest.
 
 The Redis database number comes from ARENA_TEST_REDIS_DB (default 13, a number Arena itself never uses: its
 deployments use 0 and 1) and only that database is flushed, so parallel test runs must use different numbers.
+Under pytest-xdist (``-n N``) worker ``gwK`` uses ARENA_TEST_REDIS_DB + K (as it uses its own test database,
+test_<name>_gwK), so its workers never see, or flush, another xdist worker's tasks.
 """
 from __future__ import annotations
 
@@ -29,8 +31,24 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+REDIS_DATABASES = 16  # Redis's default `databases`
+
+
+def redis_db() -> int:
+    """This test process's Redis database number: ARENA_TEST_REDIS_DB, plus the xdist worker's index."""
+    base = int(os.environ.get("ARENA_TEST_REDIS_DB", "13"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1 ... under pytest -n
+    number = base + (int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0)
+    if not 0 <= number < REDIS_DATABASES:
+        raise RuntimeError(
+            f"Redis database {number} (ARENA_TEST_REDIS_DB={base} + xdist worker {worker or 'none'}) does not exist: "
+            f"choose ARENA_TEST_REDIS_DB so that it plus the number of xdist workers stays below {REDIS_DATABASES}"
+        )
+    return number
+
+
 def broker_url() -> str:
-    return f"redis://127.0.0.1:6379/{int(os.environ.get('ARENA_TEST_REDIS_DB', '13'))}"
+    return f"redis://127.0.0.1:6379/{redis_db()}"
 
 
 @dataclass

@@ -144,8 +144,10 @@ def job_create(
     benchmarks: Iterable[Benchmark],
     user,
     batch: uuid.UUID | None = None,
+    enqueue: bool = True,
 ) -> Job:
-    """Validate and queue one job. ``dataset=None`` evaluates the base model itself (a reference run)."""
+    """Validate and queue one job. ``dataset=None`` evaluates the base model itself (a reference run).
+    ``enqueue=False`` only records it, for a process that runs it itself (``manage.py training_run_job``)."""
     benchmarks = list(benchmarks)
     _validate_seed(seed)
     _check_dataset_visible(dataset=dataset, user=user)
@@ -157,7 +159,8 @@ def job_create(
             config_hash=config_hash(dataset=dataset, base_model=base_model, recipe=recipe, seed=seed, benchmarks=benchmarks),
         )
         job.benchmarks.set(benchmarks)
-        _enqueue(job)
+        if enqueue:
+            _enqueue(job)
     return job
 
 

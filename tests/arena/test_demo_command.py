@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # jobs
 def test_quick_demo_builds_real_results_and_is_idempotent(settings):
     settings.ARENA_AFTER_INGEST_HOOKS = ["lineage.services.dataset_index_enqueue"]  # as in a real installation
     out = io.StringIO()
-    call_command("arena_demo", "--quick", stdout=out)
+    call_command("arena_demo", "--quick", "--processes", "1", stdout=out)
     text = out.getvalue()
 
     datasets = Dataset.objects.filter(owner__username="demo")
@@ -35,7 +35,7 @@ def test_quick_demo_builds_real_results_and_is_idempotent(settings):
     assert "log in as demo / demo-password" in text
 
     again = io.StringIO()
-    call_command("arena_demo", "--quick", stdout=again)  # reuses everything: no new datasets, runs or jobs
+    call_command("arena_demo", "--quick", "--processes", "1", stdout=again)  # reuses everything: no new datasets, runs or jobs
     assert Dataset.objects.count() == 4 and ScoringRun.objects.count() == 4 and Job.objects.count() == 5
     assert "already scored" in again.getvalue()
 

@@ -185,7 +185,9 @@ def test_login_limit_is_shared_by_every_gunicorn_process(user):
     """Two gunicorn worker processes, one Redis cache: 10 attempts per minute in all, not 10 per process."""
     port = _free_port()
     db = connection.settings_dict
-    redis_db = int(os.environ.get("ARENA_TEST_REDIS_DB", "1"))
+    from tests.celery_worker import redis_db as test_redis_db
+
+    redis_db = test_redis_db()
     env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
            f"{db['PORT'] or 5432}/{db['NAME']}", "REDIS_CACHE_URL": f"redis://127.0.0.1:6379/{redis_db}",
            "ARENA_CACHE_PREFIX": f"throttle-test-{secrets.token_hex(4)}"}

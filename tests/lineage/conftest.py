@@ -1,42 +1,23 @@
 """Helpers for lineage tests: real datasets registered and ingested through the registry."""
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pytest
 
-VOCAB = [f"w{i}" for i in range(3000)]
+from tests import factories
+from tests.factories import random_word_samples
 
-
-def synthetic_samples(n: int, *, seed: int, words: int = 40) -> list[dict]:
-    """``n`` distinct alpaca samples of random words (disjoint across seeds with overwhelming probability)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        text = rng.choice(VOCAB, size=words)
-        out.append({"instruction": " ".join(text[: words // 2]), "output": " ".join(text[words // 2 :]), "id": f"s{seed}-{i}"})
-    return out
+synthetic_samples = random_word_samples
 
 
 def jsonl(samples: list[dict]) -> bytes:
-    return "\n".join(json.dumps(s) for s in samples).encode() + b"\n"
+    return factories.jsonl_bytes(samples)
 
 
 @pytest.fixture
 def make_dataset():
-    from tests.factories import ready_dataset
-
     def _make(owner, name: str, samples: list[dict], *, visibility: str = "public", domains=(), parents=()):
-        return ready_dataset(
-            owner=owner,
-            name=name,
-            content=jsonl(samples),
-            filename=f"{name}.jsonl",
-            visibility=visibility,
-            domains=domains,
-            parents=parents,
-        )
+        return factories.make_dataset(owner=owner, name=name, records=samples, visibility=visibility,
+                                      domains=domains, parents=parents)
 
     return _make
 

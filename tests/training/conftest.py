@@ -7,10 +7,10 @@ import json
 import pytest
 
 from training.demo.benchmarks import demo_benchmarks
-from training.demo.datasets import clean, to_jsonl
 from training.benchmark_services import benchmark_create
 from training.services import base_model_create, recipe_create
-from tests.factories import ready_dataset
+from tests import factories
+from tests.factories import task_samples
 
 TINY_PATH = 'tiny:{"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2, "max_position_embeddings": 64}'
 
@@ -39,8 +39,7 @@ def benchmarks(db):
 @pytest.fixture
 def make_dataset(user):
     def _make(*, size: int = 96, name: str = "tiny clean", owner=None, visibility: str = "public"):
-        records = clean(size=size)
-        return ready_dataset(owner=owner or user, name=name, content=to_jsonl(records), visibility=visibility)
+        return factories.make_dataset(owner=owner or user, name=name, records=task_samples(size), visibility=visibility)
 
     return _make
 

@@ -119,6 +119,19 @@ def demo_job_run(*, owner, build: DemoBuild, dataset: Dataset | None, recipe: Re
     return job
 
 
+def demo_job_queue(*, owner, build: DemoBuild, dataset: Dataset | None, recipe: Recipe | None, seed: int) -> Job:
+    """Queue one demo job without running it here (for ``manage.py training_run_job`` processes), or return the
+    job with this exact configuration that succeeded, or that is still to run (queued, or interrupted: it resumes)."""
+    digest = config_hash(dataset=dataset, base_model=build.tiny, recipe=recipe, seed=seed, benchmarks=build.benchmarks)
+    same = Job.objects.filter(config_hash=digest).order_by("-id")
+    existing = (same.filter(status=Job.Status.SUCCEEDED).first()
+                or same.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).first())
+    if existing:
+        return existing
+    return job_create(dataset=dataset, base_model=build.tiny, recipe=recipe, seed=seed, benchmarks=build.benchmarks,
+                      user=owner, enqueue=False)
+
+
 def demo_build(
     *, owner, seeds=DEMO_SEEDS, run_jobs: bool = True, size: int = DEFAULT_SIZE, extra_datasets=()
 ) -> DemoBuild:

@@ -19,14 +19,21 @@ class Command(BaseCommand):
     help = "Run a queued (or interrupted) training job here; under accelerate launch / torchrun every rank runs it."
 
     def add_arguments(self, parser):
-        parser.add_argument("job_id", type=int)
+        parser.add_argument("job_ids", type=int, nargs="+", metavar="job_id",
+                            help="one job, or several run one after the other in this process (one start-up)")
 
-    def handle(self, *args, job_id: int, **options):
-        if not Job.objects.filter(pk=job_id).exists():
-            raise CommandError(f"no job {job_id}")
-        job = job_run(job_id=job_id)
-        if int(os.environ.get("RANK", "0")) != 0:
-            return
-        self.stdout.write(f"job {job.pk}: {job.status}" + (f" ({job.error})" if job.error else ""))
-        if job.status == Job.Status.FAILED:
-            raise CommandError(job.error)
+    def handle(self, *args, job_ids: list[int], **options):
+        missing = sorted(set(job_ids) - set(Job.objects.filter(pk__in=job_ids).values_list("pk", flat=True)))
+        if missing:
+            raise CommandError(f"no job {', '.join(map(str, missing))}")
+        failed = []
+        for job_id in job_ids:
+            job = job_run(job_id=job_id)
+            if int(os.environ.get("RANK", "0")) != 0:
+                continue
+            self.stdout.write(f"job {job.pk}: {job.status}" + (f" ({job.error})" if job.error else ""))
+            self.stdout.flush()
+            if job.status == Job.Status.FAILED:
+                failed.append(job)
+        if failed:
+            raise CommandError("; ".join(f"job {job.pk}: {job.error}" for job in failed))
