@@ -37,19 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-try:
-    from bench.comparisons._interleave import interleave
-except ImportError:  # the shared helper not merged yet: the same function, same signature
-
-    def interleave(contenders: dict[str, Callable[[], None]], *, rounds: int) -> dict[str, list[float]]:
-        out: dict[str, list[float]] = {name: [] for name in contenders}
-        for round_no in range(rounds):
-            names = list(contenders) if round_no % 2 == 0 else list(reversed(list(contenders)))
-            for name in names:
-                began = time.perf_counter()
-                contenders[name]()
-                out[name].append(time.perf_counter() - began)
-        return out
+from bench.comparisons._interleave import interleave  # noqa: E402
 
 
 NAME = "heuristics"

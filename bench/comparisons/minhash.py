@@ -17,29 +17,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from bench.comparisons._interleave import interleave_measured  # noqa: E402
+
 NAME = "minhash"
 SIGNATURE_TARGET = 2.0
 INDEX_TARGET_S = 60.0
-
-
-def _interleave(contenders: dict[str, Callable[[], None]], *, rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """A, B, A, B...: wall and CPU seconds (this process, all threads) of each contender per round."""
-    wall: dict[str, list[float]] = {name: [] for name in contenders}
-    cpu: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, func in contenders.items():
-            start, cpu_start = time.perf_counter(), time.process_time()
-            func()
-            wall[name].append(time.perf_counter() - start)
-            cpu[name].append(time.process_time() - cpu_start)
-    return wall, cpu
 
 
 def _texts(n: int, *, seed: int, n_words: int = 100) -> list[str]:
@@ -76,7 +63,9 @@ def _signatures(*, quick: bool) -> dict:
         ],
     }
     load = os.getloadavg()[0]
-    wall, cpu = _interleave(contenders, rounds=rounds)
+    measured = interleave_measured(contenders, rounds=rounds)
+    wall = {name: m["wall"] for name, m in measured.items()}
+    cpu = {name: m["cpu"] for name, m in measured.items()}
     speed = {name: n / statistics.median(t) for name, t in wall.items()}
     best = max((name for name in contenders if name != "arena"), key=lambda name: speed[name])
     ratio = speed["arena"] / speed[best]

@@ -8,10 +8,10 @@ registry (``FILE_FORMATS``, extension detection, form and API choices): adding a
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
+
+from arena.plugins import PluginRegistry
 
 
 class FileFormat:
@@ -26,38 +26,11 @@ class FileFormat:
         return None
 
 
-_REGISTRY: dict[str, FileFormat] = {}
-_LOADED: list[bool] = []
-
-
-def register(cls: type[FileFormat]) -> type[FileFormat]:
-    if cls.name in _REGISTRY:
-        raise ValueError(f"file format {cls.name!r} registered twice")
-    _REGISTRY[cls.name] = cls()
-    return cls
-
-
-def _load() -> None:
-    if _LOADED:
-        return
-    _LOADED.append(True)
-    for module in pkgutil.iter_modules(__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-
-
-def file_formats() -> list[FileFormat]:
-    _load()
-    return sorted(_REGISTRY.values(), key=lambda f: (f.order, f.name))
-
-
-def file_format_names() -> tuple[str, ...]:
-    return tuple(f.name for f in file_formats())
-
-
-def file_format_get(name: str) -> FileFormat | None:
-    _load()
-    return _REGISTRY.get(name)
+_FORMATS: PluginRegistry[FileFormat] = PluginRegistry(kind="file format", package=__name__, path=__path__)
+register = _FORMATS.register
+file_formats = _FORMATS.all
+file_format_names = _FORMATS.names
+file_format_get = _FORMATS.get
 
 
 def extension_formats() -> dict[str, str]:

@@ -9,9 +9,9 @@ derives from this registry: adding a format is adding one module here.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import ClassVar
+
+from arena.plugins import PluginRegistry
 
 from arena.ingest.sample_formats._fields import ID_KEYS, FieldReader
 
@@ -32,40 +32,17 @@ class SampleFormat:
         raise NotImplementedError
 
 
-_REGISTRY: dict[str, SampleFormat] = {}
-_LOADED: list[bool] = []
-
-
-def register(cls: type[SampleFormat]) -> type[SampleFormat]:
-    if cls.name in _REGISTRY:
-        raise ValueError(f"sample format {cls.name!r} registered twice")
+def _with_id_keys(cls: type[SampleFormat]) -> None:
     cls.keys = frozenset(cls.keys) | frozenset(ID_KEYS)
-    _REGISTRY[cls.name] = cls()
-    return cls
 
 
-def _load() -> None:
-    if _LOADED:
-        return
-    _LOADED.append(True)
-    for module in pkgutil.iter_modules(__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-
-
-def sample_formats() -> list[SampleFormat]:
-    """Every registered format, in list order."""
-    _load()
-    return sorted(_REGISTRY.values(), key=lambda f: (f.order, f.name))
-
-
-def sample_format_names() -> tuple[str, ...]:
-    return tuple(f.name for f in sample_formats())
-
-
-def sample_format_get(name: str) -> SampleFormat | None:
-    _load()
-    return _REGISTRY.get(name)
+_FORMATS: PluginRegistry[SampleFormat] = PluginRegistry(
+    kind="sample format", package=__name__, path=__path__, prepare=_with_id_keys
+)
+register = _FORMATS.register
+sample_formats = _FORMATS.all  # every registered format, in list order
+sample_format_names = _FORMATS.names
+sample_format_get = _FORMATS.get
 
 
 def sample_format_detect(record: dict) -> SampleFormat | None:
