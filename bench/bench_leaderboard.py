@@ -102,23 +102,9 @@ def main() -> None:
     _measure("GET /api/v1/leaderboard/?format=csv", lambda: ok(client.get(
         "/api/v1/leaderboard/", {"base_model": bm.slug, "format": "csv"})), args.requests)
     _measure("GET /leaderboard/ (page HTML)", lambda: ok(client.get("/leaderboard/")), args.requests)
-    body = {
-        "output": "..table.columns...table.data...table.page_count...ci-figure.figure...csv.href...note.children..",
-        "outputs": [{"id": i, "property": p} for i, p in (("table", "columns"), ("table", "data"),
-                                                          ("table", "page_count"), ("ci-figure", "figure"),
-                                                          ("csv", "href"), ("note", "children"))],
-        "inputs": [{"id": "base-model", "property": "value", "value": bm.slug},
-                   {"id": "view", "property": "value", "value": ""},
-                   {"id": "search", "property": "value", "value": ""},
-                   {"id": "tags", "property": "value", "value": []},
-                   {"id": "tag-match", "property": "value", "value": "any"},
-                   {"id": "size-min", "property": "value", "value": None},
-                   {"id": "size-max", "property": "value", "value": None},
-                   {"id": "year", "property": "value", "value": None},
-                   {"id": "table", "property": "sort_by", "value": []},
-                   {"id": "table", "property": "page_current", "value": 0}],
-        "changedPropIds": ["base-model.value"], "state": [],
-    }
+    from bench.comparisons.leaderboard import dash_board_body
+
+    body = dash_board_body(bm.slug)
     payload = json.dumps(body)
     _measure("POST Dash leaderboard table callback", lambda: ok(client.post(
         "/django_plotly_dash/app/arena-leaderboard/_dash-update-component", payload,

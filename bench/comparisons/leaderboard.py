@@ -39,23 +39,26 @@ SELECT j.dataset_id, r.benchmark_id, array_agg(r.score ORDER BY j.seed, r.job_id
 FROM training_evalresult r JOIN training_job j ON r.job_id = j.id
 WHERE j.base_model_id = %s AND j.status = 'succeeded' GROUP BY 1, 2
 """
-DASH_BODY = {
-    "output": "..table.columns...table.data...table.page_count...ci-figure.figure...csv.href...note.children..",
-    "outputs": [{"id": i, "property": p} for i, p in (("table", "columns"), ("table", "data"), ("table", "page_count"),
-                                                      ("ci-figure", "figure"), ("csv", "href"), ("note", "children"))],
-    "inputs": [{"id": "base-model", "property": "value", "value": BASE_MODEL},
-               {"id": "view", "property": "value", "value": ""},
-               {"id": "search", "property": "value", "value": ""},
-               {"id": "tags", "property": "value", "value": []},
-               {"id": "tag-match", "property": "value", "value": "any"},
-               {"id": "size-min", "property": "value", "value": None},
-               {"id": "size-max", "property": "value", "value": None},
-               {"id": "year", "property": "value", "value": None},
-               {"id": "table", "property": "sort_by", "value": []},
-               {"id": "table", "property": "page_current", "value": 0},
-               {"id": "expanded", "property": "data", "value": []}],
-    "changedPropIds": ["base-model.value"], "state": [],
-}
+
+
+def dash_board_body(base_model: str) -> dict:
+    """The leaderboard table callback's request body as the page sends it on a base-model change."""
+    outputs = ("table", "columns"), ("table", "data"), ("table", "page_count"), ("ci-figure", "figure"), \
+        ("csv", "href"), ("note", "children")
+    inputs = [("base-model", "value", base_model), ("view", "value", ""), ("search", "value", ""),
+              ("tags", "value", []), ("tag-match", "value", "any"), ("size-min", "value", None),
+              ("size-max", "value", None), ("year", "value", None), ("table", "sort_by", []),
+              ("table", "page_current", 0), ("expanded", "data", [])]
+    return {
+        "output": "..table.columns...table.data...table.page_count...ci-figure.figure...csv.href...note.children..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": ["base-model.value"],
+        "state": [],
+    }
+
+
+DASH_BODY = dash_board_body(BASE_MODEL)
 
 
 def _env(prefix: str) -> dict:
