@@ -32,3 +32,19 @@ class DatasetOverlapAdmin(admin.ModelAdmin):
 class ContaminationFindingAdmin(admin.ModelAdmin):
     list_display = ("dataset", "benchmark", "status", "items_contaminated", "items_total", "ratio", "created_at")
     list_filter = ("status", "benchmark")
+
+
+@admin.register(DatasetRelease)
+class DatasetReleaseAdmin(admin.ModelAdmin):
+    list_display = ("dataset", "released_on", "declared_by")
+
+
+@admin.register(ScopeOverride)
+class ScopeOverrideAdmin(admin.ModelAdmin):
+    list_display = ("owner", "dataset")
+
+
+@admin.register(ContaminationHit)
+class ContaminationHitAdmin(admin.ModelAdmin):
+    list_display = ("finding", "item_id", "signal", "score", "sample_idx")
+    list_filter = ("signal",)

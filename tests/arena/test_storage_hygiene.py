@@ -72,7 +72,9 @@ def test_deleting_a_dataset_removes_everything_derived_from_it(user, _isolated_s
     assert not any(e.startswith("uploads/") for e in before), "an ingested upload leaves no file or empty directory"
     assert set(dataset_storage_paths(dataset_id=d)) == {f"uploads/{d}/", f"datasets/{d}/", f"scores/{d}/",
                                                         f"datasets/{d}/lineage-minhash-sig.npy",
-                                                        f"datasets/{d}/lineage-minhash-rep.npy", f"jobs/{job.pk}/", f"weights/job-{job.pk}/"}
+                                                        f"datasets/{d}/lineage-minhash-rep.npy",
+                                                        f"datasets/{d}/lineage-lsh-keys.npy",
+                                                        f"datasets/{d}/lineage-lsh-idx.npy", f"jobs/{job.pk}/", f"weights/job-{job.pk}/"}
 
     with django_capture_on_commit_callbacks(execute=True):  # the files go once the deletion commits
         response = api.delete(f"/api/v1/datasets/{doomed.slug}/")
