@@ -1,6 +1,6 @@
 """Side-by-side performance comparisons: Arena against named contenders, in one process tree.
 
-    /work/venv/bin/python bench/compare.py [--quick] [--only NAME,...] [--out PATH]
+    .venv/bin/python bench/compare.py [--quick] [--only NAME,...] [--out PATH]
 
 Every module ``bench/comparisons/<name>.py`` (names starting with ``_`` are helpers) defines
 ``NAME: str`` and ``run(*, quick: bool) -> list[dict]``; each runs in its own child process of this

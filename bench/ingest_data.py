@@ -1,6 +1,6 @@
 """Unique, Unicode-heavy JSONL for ingest benchmarks, in alpaca or sharegpt form.
 
-    /work/venv/bin/python bench/ingest_data.py --format sharegpt --mb 100 --out /tmp/sharegpt.jsonl
+    .venv/bin/python bench/ingest_data.py --format sharegpt --mb 100 --out /tmp/sharegpt.jsonl
 
 Every record is different (a serial number plus random words), so no contender profits from
 repetition (dictionary encoding, compression); words come from Latin (with accents), Cyrillic,

