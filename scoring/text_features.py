@@ -93,22 +93,6 @@ def has_thinking(text: str) -> bool:
     return "<" in text and _THINK_RE.search(text) is not None  # most texts have no "<" at all: one memchr
 
 
-_ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
-_ASCII_WORD = bytes(c for c in range(128) if chr(c).isalnum() or c == 0x5F)
-
-
-def token_count(text: str) -> int:
-    """``arena.ingest.schema.count_tokens(text)`` (``\\w+`` runs plus single ``[^\\w\\s]`` marks), counted in C for
-    an ASCII text: runs by splitting the bytes with every non-word byte made a space, marks by deleting word and
-    space bytes. Other texts go to ``count_tokens`` itself."""
-    if not text.isascii():
-        from arena.ingest.schema import count_tokens
-
-        return count_tokens(text)
-    data = text.encode("ascii")
-    return len(data.translate(_ASCII_WORD_TABLE).split()) + len(data.translate(None, _ASCII_WORD + _ASCII_SPACE))
-
-
 def check_int_option(*, scorer: str, option: str, value, low: int, high: int) -> int:
     """Validate an integer config option; raises InvalidInput naming the scorer and option."""
     from arena.errors import InvalidInput

@@ -95,12 +95,22 @@ _TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _MOD = 2**256
 
 
-def count_tokens(text: str) -> int:
-    """Word-level token count (words and punctuation marks); model-free and fast.
+_ASCII_WORD = bytes(c for c in range(128) if chr(c).isalnum() or c == 0x5F)  # ``\w`` among ASCII bytes
+_ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())  # ``\s`` among ASCII bytes
+_ASCII_NON_WORD_TO_SPACE = bytes(c if c in _ASCII_WORD else 0x20 for c in range(256))
 
-    Model-specific token counts come from the scoring engine's tokenizer-based
-    scorers; registry statistics use this tokenizer so they need no model.
+
+def count_tokens(text: str) -> int:
+    """Word-level token count (words and punctuation marks): ``len(_TOKEN_RE.findall(text))``; model-free and fast.
+
+    An ASCII text is counted in C without building its tokens: ``\w+`` runs by splitting the bytes with every
+    non-word byte made a space, marks by deleting word and space bytes. Model-specific token counts come from
+    the scoring engine's tokenizer-based scorers; registry statistics use this tokenizer so they need no model.
     """
+    if text.isascii():
+        data = text.encode("ascii")
+        runs = len(data.translate(_ASCII_NON_WORD_TO_SPACE).split())
+        return runs + len(data.translate(None, _ASCII_WORD + _ASCII_SPACE))
     return len(_TOKEN_RE.findall(text))
 
 

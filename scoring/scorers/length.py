@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from arena.ingest.schema import count_tokens
 from scoring.scorers.base import SampleText, Scorer, ScorerMeta, register
-from scoring.text_features import token_count
 
 
 @register
@@ -29,7 +29,7 @@ class InstructionTokens(Scorer):
     )
 
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
-        return [float(token_count(s.instruction)) for s in samples]
+        return [float(count_tokens(s.instruction)) for s in samples]
 
 
 @register
@@ -48,7 +48,7 @@ class ResponseTokens(Scorer):
     )
 
     def score_batch(self, samples: Sequence[SampleText]) -> list[float | None]:
-        return [float(token_count(s.response)) for s in samples]
+        return [float(count_tokens(s.response)) for s in samples]
 
 
 @register
