@@ -30,11 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from arena.ingest.formats import MESSAGE_ROLES, SHAREGPT_ROLES
+from arena.ingest.sample_formats._fields import FUNCTION_CALL_TAG
 from arena.ingest.schema import MESSAGE_TYPE, SAMPLE_SCHEMA
 from arena.ingest.unicode_classes import classes
 
 # role tags the record path handles itself (a LLaMA-Factory ``function_call`` turn carries tool calls)
-RECORD_PATH_TAGS = frozenset({"function_call"})
+RECORD_PATH_TAGS = frozenset({FUNCTION_CALL_TAG})
 
 
 

@@ -115,6 +115,9 @@ def _role(tag: object, *, roles: dict[str, str], where: str, reader: FieldReader
     raise reader.fail(f"{where} has unknown role {ascii(tag)}; expected one of {', '.join(known)}", "unknown_role")
 
 
+FUNCTION_CALL_TAG = "function_call"  # a LLaMA-Factory sharegpt turn whose value is the calls' JSON
+
+
 def _function_call_turn(turn: dict, *, content_key: str, extras: dict, where: str, reader: FieldReader) -> str:
     """A LLaMA-Factory ``function_call`` turn: its value is the calls' JSON (``{"name", "arguments"}`` or a list).
 
@@ -165,7 +168,7 @@ def _from_turns(
         if role_key not in turn:
             raise reader.fail(f"{where} has no {role_key!r} key (keys: {sorted(map(str, turn))})", "missing_field")
         role = _role(turn[role_key], roles=roles, where=where, reader=reader)
-        calling = isinstance(turn[role_key], str) and turn[role_key].lower() == "function_call" and role == "assistant"
+        calling = isinstance(turn[role_key], str) and turn[role_key].lower() == FUNCTION_CALL_TAG and role == "assistant"
         for key, value in turn.items():
             if key not in known_turn_keys and value is not None and f"{field_name}[].{key}" not in ignored:
                 if not (calling and key == "content"):
